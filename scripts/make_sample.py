@@ -1,0 +1,58 @@
+"""Rebuild the bundled sample from the full Online Retail data in shared/data.
+
+    .venv/bin/python scripts/make_sample.py [fraction=0.25] [seed=20091201]
+
+Keeps the complete raw history of a seeded random share of the customers, and the same share
+of the invoices without a customer id, with every raw column and all their mess.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import hydra
+import numpy as np
+import pandas as pd
+from omegaconf import DictConfig
+
+from custlens.cli.config import register, to_spec
+from custlens.cli.errors import exit_on_user_error
+from custlens.data import DataSpec
+from custlens.data.read import read_files
+
+register()
+
+
+def sample_log(
+    raw: pd.DataFrame, customer: str, invoice: str, fraction: float, seed: int
+) -> pd.DataFrame:
+    """Raw lines of a random `fraction` of customers and of the invoices with no customer."""
+    rng = np.random.default_rng(seed)
+    known = np.sort(raw[customer].dropna().unique())
+    chosen = rng.choice(known, size=round(fraction * len(known)), replace=False)
+    anonymous = np.sort(raw.loc[raw[customer].isna(), invoice].unique())
+    picked = rng.choice(anonymous, size=round(fraction * len(anonymous)), replace=False)
+    keep = raw[customer].isin(chosen) | (raw[customer].isna() & raw[invoice].isin(picked))
+    return raw.loc[keep].reset_index(drop=True)
+
+
+@hydra.main(config_path="../conf", config_name="make_sample", version_base=None)
+@exit_on_user_error
+def main(cfg: DictConfig) -> None:
+    """Write the sample as zstd Parquet."""
+    spec = to_spec(cfg.data, DataSpec)
+    raw = read_files(spec.all_files(), spec.csv, timestamp_column=spec.columns.timestamp)
+    sample = sample_log(
+        raw, spec.columns.customer_id, spec.columns.order_id, cfg.fraction, cfg.seed
+    )
+    out = Path(cfg.output)
+    sample.to_parquet(out, index=False, compression="zstd", compression_level=19)
+    customers = sample[spec.columns.customer_id].nunique()
+    print(
+        f"wrote {out}: {len(sample):,} lines, {customers:,} customers, "
+        f"{out.stat().st_size / 1e6:.2f} MB"
+    )
+
+
+if __name__ == "__main__":
+    main()

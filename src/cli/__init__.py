@@ -1,0 +1,1 @@
+"""Glue between Hydra configs and the library, used by the scripts."""

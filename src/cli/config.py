@@ -1,0 +1,68 @@
+"""Config schemas and resolvers shared by every script.
+
+Scripts call `register()` before Hydra composes; the library itself never sees a config, only
+the plain dataclasses made from it with `to_spec`.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, TypeVar
+
+from hydra.core.config_store import ConfigStore
+from omegaconf import DictConfig, OmegaConf
+
+from custlens.data.spec import DataSpec
+from custlens.tracking.mlflow_io import TrackingSettings
+
+T = TypeVar("T")
+
+
+def project_root() -> Path:
+    """The repository holding conf/ (editable installs), else the working directory."""
+    here = Path(__file__).resolve().parents[2]
+    return here if (here / "conf").is_dir() else Path.cwd()
+
+
+def shared_data_dir() -> Path:
+    """Where the shared real data lives: $CUSTLENS_SHARED_DATA or ../shared/data."""
+    configured = os.environ.get("CUSTLENS_SHARED_DATA")
+    return Path(configured) if configured else project_root().parent / "shared" / "data"
+
+
+def register() -> None:
+    """Register resolvers (`${repo:}`, `${shared_data:}`) and the config-group schemas."""
+    OmegaConf.register_new_resolver("repo", lambda: str(project_root()), replace=True)
+    OmegaConf.register_new_resolver("shared_data", lambda: str(shared_data_dir()), replace=True)
+    store = ConfigStore.instance()
+    store.store(group="data", name="schema", node=DataSpec)
+    store.store(group="tracking", name="schema", node=TrackingSettings)
+
+
+def to_spec(node: DictConfig, kind: type[T]) -> T:
+    """A resolved config node as its dataclass (validated by the registered schema)."""
+    obj = OmegaConf.to_object(node)
+    if not isinstance(obj, kind):
+        obj = kind(**obj)  # type: ignore[arg-type]
+    return obj
+
+
+def resolved_yaml(cfg: DictConfig) -> str:
+    """The fully resolved config as YAML, as it is logged with every run."""
+    return OmegaConf.to_yaml(cfg, resolve=True)
+
+
+def flat_params(cfg: DictConfig) -> dict[str, Any]:
+    """Resolved config flattened to dotted keys, for run parameters."""
+    flat: dict[str, Any] = {}
+
+    def walk(node: Any, prefix: str) -> None:
+        if isinstance(node, dict) and node:
+            for key, value in node.items():
+                walk(value, f"{prefix}{key}.")
+        else:
+            flat[prefix.rstrip(".")] = node
+
+    walk(OmegaConf.to_container(cfg, resolve=True), "")
+    return flat

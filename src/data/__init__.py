@@ -1,0 +1,7 @@
+"""Loading, validating and cleaning transaction logs and customer tables."""
+
+from custlens.data.load import LoadedData, load, load_customers
+from custlens.data.quality import QualityReport
+from custlens.data.spec import DataSpec
+
+__all__ = ["DataSpec", "LoadedData", "QualityReport", "load", "load_customers"]

@@ -1,0 +1,70 @@
+"""One entry point from a data source description to clean canonical transactions."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+from custlens.data.clean import clean_transactions
+from custlens.data.quality import QualityReport
+from custlens.data.read import read_files, read_table
+from custlens.data.spec import CustomerTableSpec, DataSpec
+from custlens.data.validate import to_canonical, to_text
+from custlens.errors import DataError
+
+
+@dataclass(frozen=True)
+class LoadedData:
+    """Clean transactions, the optional customer table and the quality report."""
+
+    transactions: pd.DataFrame
+    customers: pd.DataFrame | None
+    report: QualityReport
+
+
+def load(spec: DataSpec) -> LoadedData:
+    """Read, validate and clean a data source described by `spec`."""
+    canonical = load_canonical(spec)
+    transactions, report = clean_transactions(canonical, spec.cleaning, source=spec.name)
+    customers = load_customers(spec.customers) if spec.customers else None
+    return LoadedData(transactions, customers, report)
+
+
+def load_canonical(spec: DataSpec) -> pd.DataFrame:
+    """Raw files (or the generator) mapped onto canonical columns, before cleaning."""
+    if spec.synthetic is not None:
+        from custlens.data.synthetic import generate_transactions
+
+        s = spec.synthetic
+        raw, _truth = generate_transactions(s.n_customers, s.start, s.end, seed=s.seed)
+    else:
+        raw = read_files(spec.all_files(), spec.csv, timestamp_column=spec.columns.timestamp)
+    return to_canonical(raw, spec.columns, spec.timestamps, spec.amount_from_quantity_price)
+
+
+def load_customers(spec: CustomerTableSpec) -> pd.DataFrame:
+    """The customer table: `customer_id` (string, unique) first, then the chosen attributes."""
+    table = read_table(spec.path, spec.csv)
+    if spec.customer_id not in table.columns:
+        raise DataError(
+            f"customer table {spec.path} has no column {spec.customer_id!r}; "
+            f"columns found: {', '.join(map(repr, table.columns))}"
+        )
+    attributes = spec.attributes
+    if attributes is None:
+        attributes = [c for c in table.columns if c != spec.customer_id]
+    absent = [a for a in attributes if a not in table.columns]
+    if absent:
+        raise DataError(f"customer table {spec.path} lacks attribute column(s) {absent}")
+    out = table[[spec.customer_id, *attributes]].rename(columns={spec.customer_id: "customer_id"})
+    out["customer_id"] = to_text(out["customer_id"])
+    if out["customer_id"].isna().any():
+        raise DataError(f"customer table {spec.path} has rows without a customer id")
+    repeated = out["customer_id"][out["customer_id"].duplicated()]
+    if len(repeated):
+        raise DataError(
+            f"customer table {spec.path} repeats {len(repeated):,} customer id(s), "
+            f"first {list(repeated[:5])}"
+        )
+    return out.reset_index(drop=True)

@@ -1,0 +1,1 @@
+"""Point-in-time customer features (built in the features issue)."""

@@ -1,0 +1,1 @@
+"""Segmentation, churn, repurchase and lifetime-value models."""
