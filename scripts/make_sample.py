@@ -11,29 +11,15 @@ from __future__ import annotations
 from pathlib import Path
 
 import hydra
-import numpy as np
-import pandas as pd
 from omegaconf import DictConfig
 
 from custlens.cli.config import register, to_spec
 from custlens.cli.errors import exit_on_user_error
 from custlens.data import DataSpec
 from custlens.data.read import read_files
+from custlens.data.sample import sample_log
 
 register()
-
-
-def sample_log(
-    raw: pd.DataFrame, customer: str, invoice: str, fraction: float, seed: int
-) -> pd.DataFrame:
-    """Raw lines of a random `fraction` of customers and of the invoices with no customer."""
-    rng = np.random.default_rng(seed)
-    known = np.sort(raw[customer].dropna().unique())
-    chosen = rng.choice(known, size=round(fraction * len(known)), replace=False)
-    anonymous = np.sort(raw.loc[raw[customer].isna(), invoice].unique())
-    picked = rng.choice(anonymous, size=round(fraction * len(anonymous)), replace=False)
-    keep = raw[customer].isin(chosen) | (raw[customer].isna() & raw[invoice].isin(picked))
-    return raw.loc[keep].reset_index(drop=True)
 
 
 @hydra.main(config_path="../conf", config_name="make_sample", version_base=None)

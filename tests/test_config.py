@@ -1,0 +1,68 @@
+"""Every primary config composes with every option of its groups, and typos fail early."""
+
+from __future__ import annotations
+
+import pytest
+from hydra.errors import ConfigCompositionException
+from omegaconf.errors import ConfigKeyError
+
+from custlens.cli.config import flat_params, to_spec
+from custlens.data.load import load_canonical
+from custlens.data.spec import DataSpec
+from custlens.errors import DataError
+from custlens.tracking.mlflow_io import TrackingSettings
+from tests.conftest import CONF, compose_config
+
+DATA_OPTIONS = sorted(p.stem for p in (CONF / "data").glob("*.yaml"))
+PRIMARY = sorted(p.stem for p in CONF.glob("*.yaml"))
+
+
+def test_expected_data_sources_exist() -> None:
+    assert {"online_retail", "sample", "transactions_csv", "synthetic", "completejourney"} <= set(
+        DATA_OPTIONS
+    )
+
+
+@pytest.mark.parametrize("primary", PRIMARY)
+@pytest.mark.parametrize("data", DATA_OPTIONS)
+def test_every_data_source_composes(primary: str, data: str) -> None:
+    cfg = compose_config(primary, [f"data={data}", "data.path=some.csv"])
+    spec = to_spec(cfg.data, DataSpec)
+    assert isinstance(spec, DataSpec)
+    assert spec.all_files() or spec.synthetic is not None
+
+
+@pytest.mark.parametrize("tracking", ["local", "disabled"])
+def test_tracking_options(tracking: str) -> None:
+    cfg = compose_config("pipeline", [f"tracking={tracking}"])
+    settings = to_spec(cfg.tracking, TrackingSettings)
+    assert settings.enabled is (tracking == "local")
+    if settings.enabled:
+        assert settings.uri.endswith("mlruns/mlflow.db")
+
+
+def test_transactions_csv_needs_a_path() -> None:
+    spec = to_spec(compose_config("pipeline", ["data=transactions_csv"]).data, DataSpec)
+    with pytest.raises(DataError, match="set data.path=FILE"):
+        load_canonical(spec)
+
+
+def test_typo_fails_at_composition() -> None:
+    with pytest.raises(ConfigCompositionException):
+        compose_config("pipeline", ["data.colums.customer_id=x"])
+    with pytest.raises((ConfigCompositionException, ConfigKeyError)):
+        compose_config("pipeline", ["data.cleaning.retrns=drop"])
+
+
+def test_sample_inherits_online_retail_rules() -> None:
+    sample = to_spec(compose_config("pipeline").data, DataSpec)
+    full = to_spec(compose_config("pipeline", ["data=online_retail"]).data, DataSpec)
+    assert sample.cleaning == full.cleaning and sample.columns == full.columns
+    assert sample.all_files()[0].path.endswith("data/online_retail_sample.parquet")
+
+
+def test_params_are_flat_and_resolved() -> None:
+    params = flat_params(compose_config("pipeline"))
+    assert params["data.name"] == "sample"
+    assert params["seed"] == 42
+    assert not any("${" in str(v) for v in params.values())
