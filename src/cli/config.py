@@ -14,6 +14,7 @@ from hydra.core.config_store import ConfigStore
 from omegaconf import DictConfig, OmegaConf
 
 from custlens.data.spec import DataSpec
+from custlens.features.spec import FeatureSpec, LabelSpec
 from custlens.tracking.mlflow_io import TrackingSettings
 
 T = TypeVar("T")
@@ -38,6 +39,8 @@ def register() -> None:
     store = ConfigStore.instance()
     store.store(group="data", name="schema", node=DataSpec)
     store.store(group="tracking", name="schema", node=TrackingSettings)
+    store.store(group="features", name="schema", node=FeatureSpec)
+    store.store(group="labels", name="schema", node=LabelSpec)
 
 
 def to_spec(node: DictConfig, kind: type[T]) -> T:

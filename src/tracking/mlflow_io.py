@@ -119,3 +119,11 @@ def log_table(frame: pd.DataFrame, artifact: str) -> None:
 
     if mlflow.active_run() is not None:
         mlflow.log_text(frame.to_csv(index=False), artifact)
+
+
+def log_metrics(metrics: Mapping[str, float]) -> None:
+    """Metrics of the active run (nothing when tracking is off)."""
+    import mlflow
+
+    if mlflow.active_run() is not None:
+        mlflow.log_metrics({k: float(v) for k, v in metrics.items()})

@@ -1,0 +1,41 @@
+"""One benchmark measurement in a fresh process: prints {"seconds": ..., "peak_gb": ...}.
+
+.venv/bin/python scripts/bench_worker.py VARIANT PARQUET AS_OF
+"""
+
+from __future__ import annotations
+
+import json
+import resource
+import sys
+import time
+from pathlib import Path
+
+
+def peak_memory_gb() -> float:
+    """This process's peak resident memory (VmHWM; ru_maxrss would include the parent's)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024**2
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2
+
+
+def main(variant: str, path: str, as_of: str) -> None:
+    """Import first, then time only the work."""
+    from custlens.features import reference
+    from custlens.features.build import build_features
+
+    work = {
+        "floor": lambda: reference.duckdb_floor(path),
+        "features": lambda: build_features(path, as_of),
+        "pandas_rfm": lambda: reference.pandas_rfm(path, as_of),
+    }[variant]
+    start = time.perf_counter()
+    rows = len(work())
+    seconds = time.perf_counter() - start
+    peak_gb = peak_memory_gb()
+    print(json.dumps({"variant": variant, "seconds": seconds, "peak_gb": peak_gb, "rows": rows}))
+
+
+if __name__ == "__main__":
+    main(*sys.argv[1:4])

@@ -1,0 +1,78 @@
+"""Feature-build speed against the DuckDB floor and a pandas groupby, in one run.
+
+    .venv/bin/python scripts/benchmark.py [n_customers=1000000] [repeats=3]
+
+Writes a synthetic log (about 10 transactions per customer) to Parquet once, then times each
+variant in its own process and prints ratios to the floor.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import subprocess
+import sys
+from pathlib import Path
+
+import hydra
+from omegaconf import DictConfig
+
+from custlens.cli.config import register
+from custlens.data.synthetic import generate_transactions
+
+register()
+WORKER = Path(__file__).with_name("bench_worker.py")
+
+
+def synthetic_parquet(folder: Path, n_customers: int, seed: int) -> tuple[Path, str, int]:
+    """The benchmark log (cached by its parameters), its last day and its row count."""
+    path = folder / f"synthetic_{n_customers}_{seed}.parquet"
+    if not path.exists():
+        folder.mkdir(parents=True, exist_ok=True)
+        log, _ = generate_transactions(n_customers, seed=seed)
+        log.to_parquet(path.with_suffix(".tmp"), index=False)
+        os.replace(path.with_suffix(".tmp"), path)
+    import pyarrow.parquet as pq
+
+    table = pq.read_table(path, columns=["timestamp"])
+    last = max(table.column("timestamp").to_pylist()).date().isoformat()
+    return path, last, table.num_rows
+
+
+def measure(variant: str, path: Path, as_of: str) -> dict:
+    """One run of a variant in a fresh interpreter."""
+    done = subprocess.run(
+        [sys.executable, str(WORKER), variant, str(path), as_of],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+@hydra.main(config_path="../conf", config_name="benchmark", version_base=None)
+def main(cfg: DictConfig) -> None:
+    """Run every variant `repeats` times and print the table."""
+    path, as_of, rows = synthetic_parquet(Path(cfg.workdir), cfg.n_customers, cfg.seed)
+    print(f"{rows:,} transactions, {cfg.n_customers:,} customers, as_of {as_of}, {path}")
+    results = {}
+    for variant in cfg.variants:
+        runs = [measure(variant, path, as_of) for _ in range(cfg.repeats)]
+        results[variant] = {
+            "seconds": statistics.median(r["seconds"] for r in runs),
+            "peak_gb": max(r["peak_gb"] for r in runs),
+            "rows": runs[0]["rows"],
+        }
+    floor = results.get("floor", {}).get("seconds")
+    print(f"{'variant':<12}{'seconds':>9}{'x floor':>9}{'peak GB':>9}{'rows':>11}")
+    for variant, r in results.items():
+        ratio = f"{r['seconds'] / floor:.2f}" if floor else "-"
+        print(f"{variant:<12}{r['seconds']:>9.2f}{ratio:>9}{r['peak_gb']:>9.2f}{r['rows']:>11,}")
+    if "features" in results and "pandas_rfm" in results:
+        speedup = results["pandas_rfm"]["seconds"] / results["features"]["seconds"]
+        print(f"full feature build is {speedup:.1f}x faster than the pandas RFM groupby")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,135 @@
+"""The feature catalogue: name, family, unit, definition and kind of every feature.
+
+It fixes the builder's output columns, their order and dtypes, and gives each feature a plain
+label for reports. `docs/features.md` is generated from it (scripts/feature_catalogue.py).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from custlens.features.families import WEEKDAYS
+from custlens.features.spec import FeatureSpec
+
+DTYPES = {
+    "count": "int64",  # zero when the customer has no such event
+    "amount": "float64",  # currency; zero when the customer has no such event
+    "number": "float64",  # NaN when undefined (a ratio over zero, a gap with one purchase)
+    "category": "string",
+    "flag": "bool",
+}
+
+
+@dataclass(frozen=True)
+class Feature:
+    """One output column of the feature builder."""
+
+    name: str
+    family: str
+    unit: str
+    definition: str
+    kind: str = "number"  # a key of DTYPES
+
+    @property
+    def dtype(self) -> str:
+        """The pandas dtype of the column."""
+        return DTYPES[self.kind]
+
+
+def _base() -> list[Feature]:
+    f = Feature
+    return [
+        f("has_purchase", "status", "yes/no", "at least one purchase on or before as_of", "flag"),
+        f("recency_days", "rfm", "days", "days from the last purchase day to as_of"),
+        f("frequency", "rfm", "orders", "purchase orders on or before as_of", "count"),
+        f(
+            "monetary_total",
+            "rfm",
+            "currency",
+            "net revenue to date (purchases minus returns)",
+            "amount",
+        ),
+        f("monetary_mean", "rfm", "currency", "mean net value of a purchase order"),
+        f("monetary_max", "rfm", "currency", "largest net value of a purchase order"),
+        f("tenure_days", "tenure", "days", "days from the first purchase day to as_of"),
+        f("inactive_days", "tenure", "days", "days since any line, purchase or return"),
+        f("orders_per_month", "tenure", "orders/month", "orders per month since the first"),
+    ]
+
+
+def _windows(spec: FeatureSpec) -> list[Feature]:
+    out = []
+    for w in spec.windows:
+        out.append(
+            Feature(
+                f"orders_{w}d",
+                "windows",
+                "orders",
+                f"purchase orders in the last {w} days",
+                "count",
+            )
+        )
+        out.append(
+            Feature(
+                f"revenue_{w}d",
+                "windows",
+                "currency",
+                f"net revenue in the last {w} days",
+                "amount",
+            )
+        )
+    for recent, longer in spec.trends:
+        for what in ("orders", "revenue"):
+            out.append(
+                Feature(
+                    f"trend_{what}_{recent}_{longer}d",
+                    "windows",
+                    "ratio",
+                    f"{what} per day in the last {recent} days over {what} per day in the last "
+                    f"{longer} days (1 = steady, above 1 = speeding up)",
+                )
+            )
+    return out
+
+
+def _rhythm_basket_returns() -> list[Feature]:
+    f = Feature
+    return [
+        f("gap_mean", "rhythm", "days", "mean gap between purchase days"),
+        f("gap_median", "rhythm", "days", "median gap between purchase days (the usual gap)"),
+        f("gap_std", "rhythm", "days", "standard deviation of the gaps between purchase days"),
+        f("last_gap", "rhythm", "days", "gap before the last purchase day"),
+        f("overdue_ratio", "rhythm", "ratio", "days since the last purchase over the usual gap"),
+        f("lines_per_order", "basket", "lines", "product lines per purchase order"),
+        f("units_per_order", "basket", "units", "units per purchase order"),
+        f("distinct_products", "basket", "products", "distinct products bought", "count"),
+        f("top_product_share", "basket", "share", "share of revenue in the top product"),
+        f("return_ratio", "returns", "share", "returned value over gross purchase value"),
+        f("cancelled_orders", "returns", "orders", "orders made only of returns", "count"),
+    ]
+
+
+def _calendar_geo_btyd() -> list[Feature]:
+    f = Feature
+    out = [
+        f(f"share_{d}", "calendar", "share", f"share of orders placed on {d.title()}")
+        for d in WEEKDAYS
+    ]
+    out += [
+        f(f"share_q{q}", "calendar", "share", f"share of orders placed in quarter {q}")
+        for q in range(1, 5)
+    ]
+    return out + [
+        f("first_purchase_month", "calendar", "month", "month (1-12) of the first purchase"),
+        f("as_of_day_of_year", "calendar", "day", "day of the year of as_of (seasonality)"),
+        f("country", "geography", "", "country of most of the customer's orders", "category"),
+        f("region", "geography", "", "region of that country (configured map)", "category"),
+        f("btyd_frequency", "probabilistic", "days", "repeat purchase days (BG/NBD x)", "count"),
+        f("btyd_recency_days", "probabilistic", "days", "first to last purchase day (t_x)"),
+        f("btyd_monetary", "probabilistic", "currency", "mean value of repeat purchase days"),
+    ]
+
+
+def catalogue(spec: FeatureSpec) -> list[Feature]:
+    """Every feature the builder returns, in output order (after `customer_id`)."""
+    return [*_base(), *_windows(spec), *_rhythm_basket_returns(), *_calendar_geo_btyd()]

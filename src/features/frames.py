@@ -1,0 +1,87 @@
+"""Rolling-origin training frames and the out-of-time split."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import ibis
+import pandas as pd
+
+from custlens.errors import DataError
+from custlens.features.build import build_features
+from custlens.features.labels import build_labels, eligible
+from custlens.features.source import Transactions, as_table, connect, to_date
+from custlens.features.spec import FeatureSpec, FrameSpec, LabelSpec
+
+
+def data_span(
+    transactions: Transactions, con: ibis.BaseBackend | None = None
+) -> tuple[date, date]:
+    """First and last calendar day with a transaction."""
+    con = con or connect()
+    t = as_table(transactions, con)
+    span = con.to_pandas(t.aggregate(first=t.timestamp.min(), last=t.timestamp.max()))
+    return span["first"].iloc[0].date(), span["last"].iloc[0].date()
+
+
+def rolling_cutoffs(first: date, last: date, horizon_days: int, spec: FrameSpec) -> list[date]:
+    """Cutoffs `step_days` apart, ascending, the latest one's label window ending on `last`."""
+    latest = last - timedelta(days=horizon_days)
+    earliest = first + timedelta(days=spec.min_history_days)
+    cutoffs = []
+    day = latest
+    while day >= earliest:
+        cutoffs.append(day)
+        day -= timedelta(days=spec.step_days)
+    if not cutoffs:
+        raise DataError(
+            f"the data ({first}..{last}) is too short for a {horizon_days}-day horizon after "
+            f"{spec.min_history_days} days of history"
+        )
+    cutoffs.reverse()
+    return cutoffs[-spec.max_cutoffs :] if spec.max_cutoffs else cutoffs
+
+
+def labelled_snapshot(
+    transactions: Transactions,
+    as_of: date,
+    features: FeatureSpec,
+    labels: LabelSpec,
+    con: ibis.BaseBackend,
+) -> pd.DataFrame:
+    """Features of the eligible customers at `as_of`, their labels, and `as_of` as a column."""
+    table = build_features(transactions, as_of, features, con=con)
+    table = table.loc[eligible(table, labels)].reset_index(drop=True)
+    outcome = build_labels(transactions, as_of, table["customer_id"], labels, con=con)
+    table.insert(1, "as_of", pd.Timestamp(as_of))
+    return pd.concat([table, outcome.drop(columns="customer_id")], axis=1)
+
+
+def training_frame(
+    transactions: Transactions,
+    cutoffs: list[date],
+    features: FeatureSpec | None = None,
+    labels: LabelSpec | None = None,
+    con: ibis.BaseBackend | None = None,
+) -> pd.DataFrame:
+    """Labelled snapshots at every cutoff, stacked; `as_of` tells them apart."""
+    con = con or connect()
+    table = as_table(transactions, con)
+    parts = [
+        labelled_snapshot(table, to_date(c), features or FeatureSpec(), labels or LabelSpec(), con)
+        for c in cutoffs
+    ]
+    return pd.concat(parts, ignore_index=True)
+
+
+def out_of_time_split(
+    frame: pd.DataFrame, evaluation_as_of: str | date, horizon_days: int
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Training rows whose label windows end by the evaluation cutoff, and the evaluation rows."""
+    cutoff = pd.Timestamp(to_date(evaluation_as_of))
+    test = frame.loc[frame["as_of"] == cutoff]
+    if test.empty:
+        raise DataError(f"no rows at the evaluation cutoff {cutoff.date()}")
+    ends = frame["as_of"] + pd.Timedelta(days=horizon_days)
+    train = frame.loc[(frame["as_of"] < cutoff) & (ends <= cutoff)]
+    return train.reset_index(drop=True), test.reset_index(drop=True)

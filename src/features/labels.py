@@ -1,0 +1,75 @@
+"""Outcome labels read only from the window after `as_of`: (as_of, as_of + horizon]."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import ibis
+import pandas as pd
+from ibis.expr.types import Table
+
+from custlens.features.source import Transactions, as_table, connect, day_after, to_date
+from custlens.features.spec import LabelSpec
+
+LABELS = ("churned", "repurchased", "future_value", "future_orders")
+
+
+def eligible(features: pd.DataFrame, spec: LabelSpec) -> pd.Series:
+    """Customers who are labelled: a purchase on or before as_of (within the configured days)."""
+    mask = features["has_purchase"].astype(bool)
+    if spec.active_within_days is not None:
+        mask &= features["recency_days"] < spec.active_within_days
+    return mask
+
+
+def label_table(transactions: Table, as_of: date, spec: LabelSpec, ids: Table) -> Table:
+    """Labels of the customers in `ids` (a one-column table), as an Ibis expression.
+
+    A purchase is a positive line, as in the evaluation protocol; `future_value` is the net
+    revenue of the window floored at zero.
+    """
+    t = transactions
+    window = t.filter(
+        (t.timestamp >= day_after(as_of)) & (t.timestamp < day_after(as_of, spec.horizon_days + 1))
+    )
+    early = window.timestamp < day_after(as_of, spec.repurchase_days + 1)
+    order = window.order_id.fill_null(window.timestamp.cast("string"))
+    outcome = window.group_by("customer_id").aggregate(
+        value=window.amount.sum(),
+        orders=order.nunique(where=window.amount > 0),
+        early_orders=window.amount.count(where=(window.amount > 0) & early),
+    )
+    joined = ids.left_join(outcome, "customer_id").drop("customer_id_right")
+    orders = joined.orders.fill_null(0)
+    return joined.select(
+        "customer_id",
+        churned=orders == 0,
+        repurchased=joined.early_orders.fill_null(0) > 0,
+        future_value=ibis.greatest(joined.value.fill_null(0.0), 0.0),
+        future_orders=orders,
+    )
+
+
+def build_labels(
+    transactions: Transactions,
+    as_of: str | date,
+    customer_ids: pd.Series,
+    spec: LabelSpec | None = None,
+    con: ibis.BaseBackend | None = None,
+) -> pd.DataFrame:
+    """Labels for the given customers, in the order given."""
+    spec = spec or LabelSpec()
+    con = con or connect()
+    ids = ibis.memtable(pd.DataFrame({"customer_id": customer_ids.astype(str).to_numpy()}))
+    expr = label_table(as_table(transactions, con), to_date(as_of), spec, ids)
+    out = con.to_pandas(expr)
+    out = out.set_index("customer_id").loc[customer_ids.astype(str)].reset_index()
+    return out.astype(
+        {
+            "customer_id": "string",
+            "churned": bool,
+            "repurchased": bool,
+            "future_value": "float64",
+            "future_orders": "int64",
+        }
+    )
