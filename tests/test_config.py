@@ -15,6 +15,7 @@ from tests.conftest import CONF, compose_config
 
 DATA_OPTIONS = sorted(p.stem for p in (CONF / "data").glob("*.yaml"))
 PRIMARY = sorted(p.stem for p in CONF.glob("*.yaml"))
+WITH_DATA = sorted(p.stem for p in CONF.glob("*.yaml") if "  - data:" in p.read_text())
 
 
 def test_expected_data_sources_exist() -> None:
@@ -23,7 +24,7 @@ def test_expected_data_sources_exist() -> None:
     )
 
 
-@pytest.mark.parametrize("primary", PRIMARY)
+@pytest.mark.parametrize("primary", WITH_DATA)
 @pytest.mark.parametrize("data", DATA_OPTIONS)
 def test_every_data_source_composes(primary: str, data: str) -> None:
     cfg = compose_config(primary, [f"data={data}", "data.path=some.csv"])
@@ -66,3 +67,8 @@ def test_params_are_flat_and_resolved() -> None:
     assert params["data.name"] == "sample"
     assert params["seed"] == 42
     assert not any("${" in str(v) for v in params.values())
+
+
+@pytest.mark.parametrize("primary", PRIMARY)
+def test_every_primary_config_composes(primary: str) -> None:
+    assert compose_config(primary) is not None
