@@ -17,6 +17,7 @@ from custlens.errors import DataError
 from custlens.features import families
 from custlens.features.catalogue import catalogue
 from custlens.features.orders import history, orders, purchase_days
+from custlens.features.probabilistic import BTYD_COLUMNS, add_btyd_features
 from custlens.features.source import Transactions, as_table, connect, to_date
 from custlens.features.spec import FeatureSpec
 
@@ -46,6 +47,9 @@ def build_features(
         frame = con.to_pyarrow(expr).to_pandas(types_mapper=_PANDAS_TYPES.get)
     finally:
         order_table.release()
+    if spec.btyd:
+        frame = add_btyd_features(frame, spec.horizon_days, spec.repurchase_days)
+        frame = frame[[c for c in frame.columns if c not in BTYD_COLUMNS] + list(BTYD_COLUMNS)]
     return finish(frame, spec)
 
 
@@ -58,7 +62,7 @@ def feature_table(
 ) -> Table:
     """The feature expression over the lines up to `as_of` and their orders (unexecuted)."""
     parts = [
-        families.activity(order_table, as_of, spec.windows),
+        families.activity(order_table, as_of, spec.windows, spec.horizon_days),
         families.rhythm(purchase_days(order_table)),
         families.products(lines),
         families.home_country(order_table),
@@ -119,7 +123,8 @@ def derive(t: Table, as_of: date, spec: FeatureSpec, customers: pd.DataFrame | N
             t[f"revenue_{recent}d"] * longer, t[f"revenue_{longer}d"] * recent
         )
     t = t.mutate(**columns)
-    typed = {f.name: t[f.name].cast(_IBIS_TYPES.get(f.kind, f.dtype)) for f in catalogue(spec)}
+    computed = [f for f in catalogue(spec) if f.name not in BTYD_COLUMNS]
+    typed = {f.name: t[f.name].cast(_IBIS_TYPES.get(f.kind, f.dtype)) for f in computed}
     t = t.select("customer_id", **typed)
     if customers is not None:
         t = _attach(t, customers)

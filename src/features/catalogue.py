@@ -78,6 +78,25 @@ def _windows(spec: FeatureSpec) -> list[Feature]:
                 "amount",
             )
         )
+    out.append(
+        Feature(
+            "orders_last_season",
+            "windows",
+            "orders",
+            f"purchase orders in the same {spec.horizon_days} days a year earlier "
+            "(the coming horizon, one year back)",
+            "count",
+        )
+    )
+    out.append(
+        Feature(
+            "revenue_last_season",
+            "windows",
+            "currency",
+            f"net revenue in the same {spec.horizon_days} days a year earlier",
+            "amount",
+        )
+    )
     for recent, longer in spec.trends:
         for what in ("orders", "revenue"):
             out.append(
@@ -130,6 +149,52 @@ def _calendar_geo_btyd() -> list[Feature]:
     ]
 
 
+def _btyd_outputs(spec: FeatureSpec) -> list[Feature]:
+    if not spec.btyd:
+        return []
+    h, r = spec.horizon_days, spec.repurchase_days
+    f = Feature
+    return [
+        f("btyd_p_alive", "probabilistic", "probability", "BG/NBD probability still active"),
+        f(
+            "btyd_expected_orders",
+            "probabilistic",
+            "orders",
+            f"BG/NBD expected purchase days in the next {h} days",
+        ),
+        f(
+            "btyd_p_order",
+            "probabilistic",
+            "probability",
+            f"BG/NBD probability of a purchase in the next {h} days",
+        ),
+        f(
+            "btyd_p_repurchase",
+            "probabilistic",
+            "probability",
+            f"BG/NBD probability of a purchase in the next {r} days",
+        ),
+        f(
+            "btyd_expected_spend",
+            "probabilistic",
+            "currency",
+            "Gamma-Gamma expected value of a purchase day",
+        ),
+        f(
+            "btyd_expected_value",
+            "probabilistic",
+            "currency",
+            f"BG/NBD x Gamma-Gamma expected revenue in the next {h} days",
+        ),
+    ]
+
+
 def catalogue(spec: FeatureSpec) -> list[Feature]:
     """Every feature the builder returns, in output order (after `customer_id`)."""
-    return [*_base(), *_windows(spec), *_rhythm_basket_returns(), *_calendar_geo_btyd()]
+    return [
+        *_base(),
+        *_windows(spec),
+        *_rhythm_basket_returns(),
+        *_calendar_geo_btyd(),
+        *_btyd_outputs(spec),
+    ]

@@ -26,8 +26,12 @@ def _only(condition: ibis.Value, value: ibis.Value) -> ibis.Value:
     return ibis.ifelse(condition, value, ibis.null(value.type()))
 
 
-def activity(orders: Table, as_of: date, windows: list[int]) -> Table:
-    """RFM, tenure, windows, returns and calendar shares, from the order table."""
+def activity(orders: Table, as_of: date, windows: list[int], horizon_days: int) -> Table:
+    """RFM, tenure, windows, returns and calendar shares, from the order table.
+
+    The "same season last year" window is the year-earlier copy of the coming horizon,
+    (as_of - 365, as_of - 365 + horizon]: what the customer did then foretells seasonal buyers.
+    """
     o, buy = orders, orders.is_purchase
     as_of_day = ibis.literal(as_of)
     aggregates = {
@@ -48,6 +52,11 @@ def activity(orders: Table, as_of: date, windows: list[int]) -> Table:
         recent = o.day > ibis.literal(as_of - timedelta(days=w))
         aggregates[f"orders_{w}d"] = _count(buy & recent)
         aggregates[f"revenue_{w}d"] = money(ibis.ifelse(recent, o.value, 0.0).sum())
+    season = (o.day > ibis.literal(as_of - timedelta(days=365))) & (
+        o.day <= ibis.literal(as_of - timedelta(days=365 - horizon_days))
+    )
+    aggregates["orders_last_season"] = _count(buy & season)
+    aggregates["revenue_last_season"] = money(ibis.ifelse(season, o.value, 0.0).sum())
     for index, name in enumerate(WEEKDAYS):
         aggregates[f"n_{name}"] = _count(buy & (o.weekday == index))
     for quarter in range(1, 5):

@@ -13,6 +13,10 @@ class FeatureSpec:
     # (recent, longer) window pairs: the recent window's rate over the longer window's rate
     trends: list[list[int]] = field(default_factory=lambda: [[30, 90], [90, 365], [180, 365]])
     regions: dict[str, str] = field(default_factory=dict)
+    # BG/NBD and Gamma-Gamma outputs, fitted at each as_of, over these horizons
+    btyd: bool = True
+    horizon_days: int = 90
+    repurchase_days: int = 30
 
 
 @dataclass
