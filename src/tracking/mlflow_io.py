@@ -55,9 +55,10 @@ def use_store(uri: str, experiment: str) -> str:
         Path(uri.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
     mlflow.set_tracking_uri(uri)
     found = mlflow.get_experiment_by_name(experiment)
-    if found is not None:
-        return found.experiment_id
-    return mlflow.create_experiment(experiment, artifact_location=artifact_root_for(uri))
+    if found is None:
+        mlflow.create_experiment(experiment, artifact_location=artifact_root_for(uri))
+    # Active, so that nested runs land in it too.
+    return mlflow.set_experiment(experiment).experiment_id
 
 
 @dataclass
@@ -127,3 +128,39 @@ def log_metrics(metrics: Mapping[str, float]) -> None:
 
     if mlflow.active_run() is not None:
         mlflow.log_metrics({k: float(v) for k, v in metrics.items()})
+
+
+@contextmanager
+def child_run(name: str) -> Iterator[Any]:
+    """A nested run under the active one (nothing when tracking is off)."""
+    import mlflow
+
+    if mlflow.active_run() is None:
+        yield None
+        return
+    with mlflow.start_run(run_name=name, nested=True) as run:
+        yield run
+
+
+def log_figure(figure: Any, artifact: str) -> None:
+    """A matplotlib figure as a PNG artifact of the active run."""
+    import mlflow
+
+    if mlflow.active_run() is not None:
+        mlflow.log_figure(figure, artifact)
+
+
+def log_params(params: Mapping[str, Any]) -> None:
+    """Parameters of the active run."""
+    import mlflow
+
+    if mlflow.active_run() is not None:
+        mlflow.log_params({k: _param(v) for k, v in params.items()})
+
+
+def log_text(text: str, artifact: str) -> None:
+    """A text artifact of the active run."""
+    import mlflow
+
+    if mlflow.active_run() is not None:
+        mlflow.log_text(text, artifact)

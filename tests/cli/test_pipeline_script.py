@@ -1,10 +1,12 @@
-"""The main script end to end: tracked runs, and user errors without a traceback."""
+"""The main script end to end: training tracked and registered, the scorer loadable elsewhere,
+and user errors without a traceback."""
 
 from __future__ import annotations
 
 import hashlib
 import subprocess
 import sys
+import textwrap
 from pathlib import Path
 
 import mlflow
@@ -12,48 +14,82 @@ import pytest
 
 from tests.conftest import ROOT
 
-CSV = (
-    "customer_id,order_id,timestamp,amount,quantity,country\n"
-    "c1,o1,2024-01-02 10:00:00,12.5,1,UK\n"
-    "c1,o2,2024-02-03 11:00:00,-2.5,-1,UK\n"
-    "c2,o3,2024-01-05 09:30:00,40,4,FR\n"
-)
 
-
-def run_pipeline(*overrides: str) -> subprocess.CompletedProcess[str]:
+def run_script(name: str, *overrides: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, str(ROOT / "scripts" / "pipeline.py"), *overrides],
+        [sys.executable, str(ROOT / "scripts" / f"{name}.py"), *overrides],
         check=False,
         capture_output=True,
         text=True,
         cwd=ROOT,
+        timeout=600,
+    )
+
+
+@pytest.fixture(scope="module")
+def smoke_store(tmp_path_factory: pytest.TempPathFactory) -> str:
+    folder = tmp_path_factory.mktemp("smoke")
+    uri = f"sqlite:///{folder / 'mlruns' / 'mlflow.db'}"
+    done = run_script(
+        "pipeline", "debug=smoke", f"tracking.uri={uri}", f"hydra.run.dir={folder / 'hydra'}"
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "[churn]" in done.stdout and "rows kept" in done.stdout
+    return uri
+
+
+def test_pipeline_tracks_runs_models_and_registry(smoke_store: str) -> None:
+    mlflow.set_tracking_uri(smoke_store)
+    runs = mlflow.search_runs(experiment_names=["custlens"], output_format="list")
+    parent = next(r for r in runs if r.data.tags.get("mlflow.runName") == "pipeline")
+    children = {
+        r.data.tags["mlflow.runName"]
+        for r in runs
+        if r.data.tags.get("mlflow.parentRunId") == parent.info.run_id
+    }
+    assert children == {"churn", "repurchase", "clv", "segmentation"}
+    assert parent.data.metrics["quality.rows_in"] > 0
+    assert parent.data.params["data.name"] == "synthetic"
+    assert parent.data.tags["mlflow.source.git.commit"]
+    client = mlflow.MlflowClient()
+    names = {a.path for a in client.list_artifacts(parent.info.run_id)}
+    assert {"leaderboard.txt", "leaderboard.csv", "config", "registry.txt"} <= names
+    churn = next(r for r in runs if r.data.tags.get("mlflow.runName") == "churn")
+    assert {"custlens.roc_auc", "bgnbd.roc_auc", "recency.roc_auc"} <= set(churn.data.metrics)
+    champion = client.get_model_version_by_alias("custlens-synthetic", "champion")
+    assert str(champion.version) == "1"
+
+
+LOAD_AND_SCORE = textwrap.dedent("""
+    import sys, mlflow, pandas as pd
+    from custlens.data.synthetic import generate_transactions
+    from custlens.features.build import build_features
+    mlflow.set_tracking_uri(sys.argv[1])
+    model = mlflow.pyfunc.load_model("models:/custlens-synthetic@champion")
+    log, _ = generate_transactions(300, start="2021-01-01", end="2023-06-30", seed=3)
+    features = build_features(log, "2023-06-30")
+    features.insert(1, "as_of", pd.Timestamp("2023-06-30"))
+    out = model.predict(features)
+    print(",".join(out.columns)); print(len(out), len(features))
+""")
+
+
+def test_registered_scorer_loads_and_scores_in_a_fresh_process(smoke_store: str) -> None:
+    from custlens.scoring.scorer import OUTPUT_COLUMNS
+
+    done = subprocess.run(
+        [sys.executable, "-c", LOAD_AND_SCORE, smoke_store],
+        check=False,
+        capture_output=True,
+        text=True,
         timeout=300,
+        cwd="/",
     )
-
-
-def test_pipeline_tracks_config_commit_and_quality(tmp_path: Path, tracking_uri: str) -> None:
-    log = tmp_path / "log.csv"
-    log.write_text(CSV)
-    done = run_pipeline(
-        "data=transactions_csv",
-        f"data.path={log}",
-        f"tracking.uri={tracking_uri}",
-        "hydra.run.dir=" + str(tmp_path / "hydra"),
-    )
-    assert done.returncode == 0, done.stderr
-    assert "rows kept" in done.stdout
-    mlflow.set_tracking_uri(tracking_uri)
-    [run] = mlflow.search_runs(experiment_names=["custlens"], output_format="list")
-    assert run.data.metrics["quality.rows_in"] == 3
-    assert run.data.metrics["quality.netted_rows.returns"] == 1
-    assert run.data.metrics["quality.revenue_kept"] == 50.0
-    assert run.data.params["data.name"] == "transactions_csv"
-    assert len(run.data.tags["mlflow.source.git.commit"]) in (40, len("unknown"))
-    artifacts = {a.path for a in mlflow.MlflowClient().list_artifacts(run.info.run_id, "config")}
-    assert artifacts == {"config/resolved.yaml"}
-    config = mlflow.artifacts.load_text(run.info.artifact_uri + "/config/resolved.yaml")
-    assert str(log) in config
-    assert Path(run.info.artifact_uri.removeprefix("file://")).is_relative_to(tmp_path)
+    assert done.returncode == 0, done.stderr[-3000:]
+    columns, counts = done.stdout.strip().splitlines()[-2:]
+    assert columns.split(",") == list(OUTPUT_COLUMNS)
+    rows_out, rows_in = counts.split()
+    assert rows_out == rows_in
 
 
 @pytest.mark.parametrize(
@@ -61,6 +97,7 @@ def test_pipeline_tracks_config_commit_and_quality(tmp_path: Path, tracking_uri:
     [
         (None, "data file not found"),
         ("customer_id,timestamp,amount\nc1,not a date,1\n", "unparseable timestamps"),
+        ("customer_id,timestamp,amount\nc1,2024-01-01,1\n", "too short"),
     ],
 )
 def test_user_errors_exit_2_without_traceback(
@@ -70,11 +107,12 @@ def test_user_errors_exit_2_without_traceback(
     if content is not None:
         log.write_text(content)
         before = hashlib.sha256(log.read_bytes()).hexdigest()
-    done = run_pipeline(
+    done = run_script(
+        "pipeline",
         "data=transactions_csv",
         f"data.path={log}",
         "tracking=disabled",
-        "hydra.run.dir=" + str(tmp_path / "hydra"),
+        f"hydra.run.dir={tmp_path / 'hydra'}",
     )
     assert done.returncode == 2
     assert "Traceback" not in done.stderr

@@ -1,0 +1,38 @@
+"""Train the segmentation, churn, repurchase and CLV models out of time, with their baselines.
+
+    .venv/bin/python scripts/train.py [data=...] [horizon_days=90] [model=churn]
+
+Prints and logs the backtest leaderboard; with every model trained, exports the scorer to
+the MLflow registry (alias `champion` moves only when it beats the current one).
+"""
+
+from __future__ import annotations
+
+import hydra
+from omegaconf import DictConfig
+
+from custlens.cli import train_job
+from custlens.cli.config import flat_params, project_root, register, resolved_yaml, to_spec
+from custlens.cli.errors import exit_on_user_error
+from custlens.tracking import mlflow_io
+from custlens.tracking.mlflow_io import TrackingSettings
+
+register()
+
+
+@hydra.main(config_path="../conf", config_name="train", version_base=None)
+@exit_on_user_error
+def main(cfg: DictConfig) -> None:
+    """One parent MLflow run; a child run per model."""
+    with mlflow_io.tracked_run(
+        to_spec(cfg.tracking, TrackingSettings),
+        run_name=cfg.run_name,
+        config_yaml=resolved_yaml(cfg),
+        params=flat_params(cfg),
+        root=project_root(),
+    ):
+        train_job.run(cfg)
+
+
+if __name__ == "__main__":
+    main()

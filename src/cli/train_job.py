@@ -1,0 +1,192 @@
+"""The training job behind scripts/train.py: frames, backtest, final models, scorer, registry."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+import pandas as pd
+from omegaconf import DictConfig, OmegaConf
+
+from custlens.cli.config import to_spec
+from custlens.data import DataSpec, load
+from custlens.features.build import build_features
+from custlens.features.catalogue import catalogue
+from custlens.features.frames import data_span, rolling_cutoffs, training_frame
+from custlens.features.spec import FeatureSpec, FrameSpec, LabelSpec
+from custlens.models import leaderboard, plots, views
+from custlens.models.pipeline import Evaluation, backtest, fit_models
+from custlens.models.segmentation import CustomerSegmenter
+from custlens.models.training import ModelSettings
+from custlens.scoring.scorer import Scorer
+from custlens.tracking import mlflow_io, registry
+
+SUPERVISED = ("churn", "repurchase", "clv")
+
+
+def settings_of(cfg: DictConfig) -> dict[str, ModelSettings]:
+    """Per-task LightGBM settings, with the run's seed and thread count."""
+    out = {}
+    for task in SUPERVISED:
+        values = OmegaConf.to_container(cfg.models[task], resolve=True)
+        out[task] = ModelSettings(**values, random_state=cfg.seed, n_jobs=cfg.threads)
+    return out
+
+
+def config_hash(cfg: DictConfig) -> str:
+    """A short hash of the resolved config, stored with the model."""
+    text = OmegaConf.to_yaml(cfg, resolve=True)
+    return hashlib.sha256(text.encode()).hexdigest()[:12]
+
+
+def log_evaluation(evaluation: Evaluation, labels: dict[str, str]) -> None:
+    """One child run per task: metrics of the model and every baseline, and the plots."""
+    board = evaluation.leaderboard
+    for task, group in board.groupby("task", sort=False):
+        with mlflow_io.child_run(task):
+            mlflow_io.log_metrics(
+                {
+                    f"{row['scorer']}.{metric}": row[metric]
+                    for _, row in group.iterrows()
+                    for metric in group.columns[2:]
+                    if pd.notna(row[metric])
+                }
+            )
+            y, scores = evaluation.outcomes[task], evaluation.scores[task]
+            if task == "clv":
+                mlflow_io.log_figure(plots.decile_figure(y, scores), "plots/clv_deciles.png")
+                continue
+            probabilities = {n: s for n, s in scores.items() if ((s >= 0) & (s <= 1)).all()}
+            mlflow_io.log_figure(plots.roc_figure(y, scores), f"plots/{task}_roc.png")
+            mlflow_io.log_figure(plots.pr_figure(y, scores), f"plots/{task}_pr.png")
+            mlflow_io.log_figure(plots.gain_figure(y, scores), f"plots/{task}_gain.png")
+            mlflow_io.log_figure(
+                plots.reliability_figure(y, probabilities), f"plots/{task}_calibration.png"
+            )
+
+
+def fit_segmenter(cfg: DictConfig, features: pd.DataFrame, previous: Any) -> CustomerSegmenter:
+    """Clustering of the customers known at the last day, ids matched to the champion's."""
+    k_low, k_high = cfg.segmentation.k_range
+    segmenter = CustomerSegmenter(
+        cfg.segmentation.method, (k_low, k_high), random_state=cfg.seed, previous=previous
+    ).fit(features)
+    with mlflow_io.child_run("segmentation"):
+        mlflow_io.log_table(segmenter.selection_, "segmentation/selection.csv")
+        mlflow_io.log_table(segmenter.segments_.reset_index(), "segmentation/segments.csv")
+        mlflow_io.log_metrics({"n_segments": segmenter.n_segments_})
+        profile = segmenter.segments_.set_index("name").select_dtypes("number")
+        mlflow_io.log_figure(plots.segment_profile_figure(profile), "plots/segments.png")
+    return segmenter
+
+
+def previous_segmenter(name: str) -> Any:
+    """The champion's segmenter, so segment ids survive retraining (None without a champion)."""
+    import mlflow
+
+    if registry.champion(name) is None:
+        return None
+    model = mlflow.pyfunc.load_model(f"models:/{name}@{registry.ALIAS}")
+    return model.unwrap_python_model().scorer.segmenter
+
+
+def run(cfg: DictConfig) -> pd.DataFrame | None:
+    """Train what `cfg.model.tasks` asks for; returns the backtest leaderboard."""
+    loaded = load(to_spec(cfg.data, DataSpec))
+    print(loaded.report.format())
+    mlflow_io.log_quality_report(loaded.report)
+    tasks = list(cfg.model.tasks)
+    fspec, lspec = to_spec(cfg.features, FeatureSpec), to_spec(cfg.labels, LabelSpec)
+    tx, horizon = loaded.transactions, cfg.horizon_days
+    first, last = data_span(tx)
+    cutoffs = rolling_cutoffs(first, last, horizon, FrameSpec(**cfg.frames))
+    frame = training_frame(tx, cutoffs, fspec, lspec)
+    mlflow_io.log_metrics({"frame.rows": len(frame), "frame.cutoffs": len(cutoffs)})
+    supervised = [t for t in SUPERVISED if t in tasks]
+    settings = settings_of(cfg)
+    board = None
+    if supervised:
+        evaluation = backtest(frame, horizon, settings, supervised)
+        board = evaluation.leaderboard
+        log_evaluation(evaluation, {})
+        text = leaderboard.format_leaderboard(board)
+        mlflow_io.log_text(text, "leaderboard.txt")
+        mlflow_io.log_table(board, "leaderboard.csv")
+        mlflow_io.log_table(leaderboard.baseline_gaps(board), "baseline_gaps.csv")
+        print(
+            f"Backtest at {evaluation.cutoff.date()} ({evaluation.rows:,} customers, "
+            f"horizon {horizon} days):\n{text}"
+        )
+    models = fit_models(frame, horizon, settings, supervised)
+    today = build_features(tx, last, fspec)
+    today.insert(1, "as_of", pd.Timestamp(last))
+    name = cfg.register.name
+    segmenter = None
+    if "segmentation" in tasks:
+        segmenter = fit_segmenter(cfg, today, _safe_previous(name))
+    if set(tasks) >= {"segmentation", *SUPERVISED} and board is not None:
+        export(cfg, models, segmenter, today, frame, board, first)
+    return board
+
+
+def _safe_previous(name: str) -> Any:
+    try:
+        return previous_segmenter(name)
+    except Exception:  # noqa: BLE001 - an unreadable old champion must not block training
+        return None
+
+
+def export(
+    cfg: DictConfig,
+    models: Any,
+    segmenter: CustomerSegmenter,
+    today: pd.DataFrame,
+    frame: pd.DataFrame,
+    board: pd.DataFrame,
+    first: Any,
+) -> None:
+    """Build the scorer, log it as a pyfunc, register it and decide on the champion alias."""
+    fspec = to_spec(cfg.features, FeatureSpec)
+    clv_today = models.clv.predict(today)
+    _, thresholds = views.value_tiers(clv_today, shares=tuple(cfg.scoring.tier_shares))
+    quantiles = cfg.models.clv.quantiles
+    scorer = Scorer(
+        models=models,
+        segmenter=segmenter,
+        rfm_edges=views.rfm_edges(today),
+        tier_thresholds=thresholds,
+        risk_bands=tuple(cfg.scoring.risk_bands),
+        feature_dtypes={c: str(today[c].dtype) for c in today.columns if c != "as_of"},
+        catalogue=catalogue(fspec),
+        trained_through=str(frame["as_of"].max().date()),
+        data_start=str(first),
+        horizon_days=cfg.horizon_days,
+        config_hash=config_hash(cfg),
+        quantiles=(min(quantiles), max(quantiles)) if len(quantiles) >= 2 else None,
+    )
+    import mlflow
+
+    if mlflow.active_run() is None:
+        return
+    info = registry.log_scorer(scorer, today)
+    score = leaderboard.headline_score(board)
+    fingerprint = f"{cfg.data.name}|{frame['as_of'].max().date()}|{cfg.horizon_days}|{len(frame)}"
+    tags = {
+        "backtest_fingerprint": fingerprint,
+        "headline_score": f"{score:.6f}",
+        "config_hash": scorer.config_hash,
+    }
+    version = registry.register(info.model_uri, cfg.register.name, tags)
+    current = registry.champion(cfg.register.name)
+    promote, why = leaderboard.should_promote(
+        score, fingerprint, None if current is None else dict(current.tags), cfg.register.promote
+    )
+    if promote:
+        registry.promote(cfg.register.name, version)
+    mlflow_io.log_text(
+        f"version {version}: {'promoted' if promote else 'kept'} ({why})", "registry.txt"
+    )
+    print(
+        f"Registered {cfg.register.name} version {version}; champion: "
+        f"{'this version' if promote else 'unchanged'} ({why})"
+    )

@@ -1,0 +1,52 @@
+"""From feature rows to the model matrix: numeric columns as floats, text as fixed categories."""
+
+from __future__ import annotations
+
+import pandas as pd
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.utils.validation import check_is_fitted
+
+from custlens.errors import CustlensError
+
+# Never model inputs: keys, the cutoff itself and outcomes.
+NOT_FEATURES = frozenset(
+    {"customer_id", "as_of", "churned", "repurchased", "future_value", "future_orders"}
+)
+
+
+class FeatureEncoder(BaseEstimator, TransformerMixin):
+    """Learns which columns are features and the categories of the text ones.
+
+    Categories unseen in training become missing, so new countries cannot shift the codes.
+    """
+
+    def __init__(self, exclude: tuple[str, ...] = ()) -> None:
+        self.exclude = exclude
+
+    def fit(self, X: pd.DataFrame, y: object = None) -> FeatureEncoder:  # noqa: N803
+        """Record feature names, dtypes and categories."""
+        skip = NOT_FEATURES | set(self.exclude)
+        self.columns_ = [c for c in X.columns if c not in skip]
+        self.dtypes_ = {c: str(X[c].dtype) for c in self.columns_}
+        self.categories_ = {
+            c: sorted(X[c].dropna().astype(str).unique()) for c in self.columns_ if _is_text(X[c])
+        }
+        return self
+
+    def transform(self, X: pd.DataFrame) -> pd.DataFrame:  # noqa: N803
+        """The model matrix, columns in training order."""
+        check_is_fitted(self)
+        missing = [c for c in self.columns_ if c not in X.columns]
+        if missing:
+            raise CustlensError(f"feature rows lack column(s) the model needs: {missing}")
+        out = {}
+        for c in self.columns_:
+            if c in self.categories_:
+                out[c] = pd.Categorical(X[c].astype("object"), categories=self.categories_[c])
+            else:
+                out[c] = X[c].astype("float64").to_numpy()
+        return pd.DataFrame(out, index=X.index)
+
+
+def _is_text(column: pd.Series) -> bool:
+    return pd.api.types.is_string_dtype(column) or isinstance(column.dtype, pd.CategoricalDtype)

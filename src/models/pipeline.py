@@ -1,0 +1,107 @@
+"""Fit every model on a training frame, and judge them out of time against the baselines."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from custlens.models import baselines, metrics
+from custlens.models.training import (
+    CalibratedClassifier,
+    ModelSettings,
+    ValueRegressor,
+    train_classifier,
+    train_regressor,
+)
+
+TASKS = ("churn", "repurchase", "clv")
+LABELS = {"churn": "churned", "repurchase": "repurchased", "clv": "future_value"}
+
+
+@dataclass
+class TrainedModels:
+    """The supervised models fitted on one training frame."""
+
+    churn: CalibratedClassifier | None = None
+    repurchase: CalibratedClassifier | None = None
+    clv: ValueRegressor | None = None
+
+
+def fit_models(
+    frame: pd.DataFrame, horizon_days: int, settings: dict[str, ModelSettings], tasks: list[str]
+) -> TrainedModels:
+    """Train the requested supervised models out of time (see custlens.models.training)."""
+    out = TrainedModels()
+    for task in tasks:
+        if task == "clv":
+            out.clv = train_regressor(frame, "future_value", horizon_days, settings["clv"])
+        elif task in ("churn", "repurchase"):
+            model = train_classifier(frame, LABELS[task], horizon_days, settings[task])
+            setattr(out, task, model)
+    return out
+
+
+@dataclass
+class Evaluation:
+    """Metrics of the models and the baselines on the same test rows, plus their scores."""
+
+    cutoff: pd.Timestamp
+    rows: int
+    leaderboard: pd.DataFrame
+    scores: dict[str, dict[str, np.ndarray]] = field(default_factory=dict)
+    outcomes: dict[str, np.ndarray] = field(default_factory=dict)
+
+
+def _classification_rows(
+    task: str, y: np.ndarray, model: np.ndarray, others: baselines.Scores
+) -> list[dict]:
+    entries = [("custlens", model, True), *((n, s, p) for n, (s, p) in others.items())]
+    return [
+        {"task": task, "scorer": name, **metrics.classification_report(y, s, probabilities=p)}
+        for name, s, p in entries
+    ]
+
+
+def evaluate(
+    models: TrainedModels, train: pd.DataFrame, test: pd.DataFrame, horizon_days: int
+) -> Evaluation:
+    """Every trained model and its baselines on the test rows."""
+    rows, scores, outcomes = [], {}, {}
+    for task, classifier in (("churn", models.churn), ("repurchase", models.repurchase)):
+        if classifier is None:
+            continue
+        y = test[LABELS[task]].astype(int).to_numpy()
+        others = (
+            baselines.churn_baselines(train, test, horizon_days)
+            if task == "churn"
+            else baselines.repurchase_baselines(train, test)
+        )
+        predicted = classifier.predict_proba(test)
+        rows += _classification_rows(task, y, predicted, others)
+        scores[task] = {"custlens": predicted, **{n: s for n, (s, _) in others.items()}}
+        outcomes[task] = y
+    if models.clv is not None:
+        y = test["future_value"].to_numpy(float)
+        values = {
+            "custlens": models.clv.predict(test),
+            **baselines.value_baselines(test, horizon_days),
+        }
+        rows += [
+            {"task": "clv", "scorer": n, **metrics.value_report(y, v)} for n, v in values.items()
+        ]
+        scores["clv"], outcomes["clv"] = values, y
+    cutoff = pd.Timestamp(test["as_of"].iloc[0])
+    return Evaluation(cutoff, len(test), pd.DataFrame(rows), scores, outcomes)
+
+
+def backtest(
+    frame: pd.DataFrame, horizon_days: int, settings: dict[str, ModelSettings], tasks: list[str]
+) -> Evaluation:
+    """Train on what was known at the latest cutoff, test on its rows (strictly out of time)."""
+    test_cutoff = frame["as_of"].max()
+    known = frame.loc[frame["as_of"] + pd.Timedelta(days=horizon_days) <= test_cutoff]
+    test = frame.loc[frame["as_of"] == test_cutoff]
+    models = fit_models(known, horizon_days, settings, tasks)
+    return evaluate(models, known, test, horizon_days)

@@ -1,0 +1,171 @@
+"""Out-of-time training: which cutoffs fit, stop, calibrate and test, and the fitted models.
+
+With cutoffs c_1 < ... < c_n (all labelled) and horizon H:
+- calibration fold: c_n; validation fold: the latest cutoff whose labels end by c_n's start
+  (c <= c_n - H); fitting rows: cutoffs whose labels end by the validation cutoff.
+- early stopping picks the number of rounds on the validation fold; a model with that many
+  rounds fitted on every cutoff up to c_n - H scores the calibration fold, which fits the
+  calibrator; the final model refits on every cutoff (or keeps that model, `refit=False`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from custlens.errors import CustlensError
+from custlens.models.calibration import Calibrator
+from custlens.models.gbm import GradientBoostedModel
+
+
+@dataclass(frozen=True)
+class Folds:
+    """Cutoffs of each chronological role."""
+
+    fit: list[pd.Timestamp]
+    validation: pd.Timestamp
+    calibration: pd.Timestamp
+
+
+def plan_folds(cutoffs: list[pd.Timestamp] | pd.Series, horizon_days: int) -> Folds:
+    """Fitting, validation and calibration cutoffs; no label window overlaps a later fold."""
+    ordered = sorted(pd.Timestamp(c) for c in set(cutoffs))
+    gap = pd.Timedelta(days=horizon_days)
+    calibration = ordered[-1]
+    earlier = [c for c in ordered if c + gap <= calibration]
+    if not earlier:
+        raise CustlensError(_too_short(ordered, horizon_days))
+    validation = earlier[-1]
+    fit = [c for c in ordered if c + gap <= validation]
+    if not fit:
+        raise CustlensError(_too_short(ordered, horizon_days))
+    return Folds(fit, validation, calibration)
+
+
+def _too_short(cutoffs: list[pd.Timestamp], horizon_days: int) -> str:
+    return (
+        f"{len(cutoffs)} labelled cutoffs ({cutoffs[0].date()}..{cutoffs[-1].date()}) are too "
+        f"few to fit, validate and calibrate out of time with a {horizon_days}-day horizon: "
+        f"use more history, a shorter horizon or a smaller frames.step_days"
+    )
+
+
+def rows(frame: pd.DataFrame, cutoffs: list[pd.Timestamp] | pd.Timestamp) -> pd.DataFrame:
+    """The rows of the given cutoff(s)."""
+    wanted = [cutoffs] if isinstance(cutoffs, pd.Timestamp) else cutoffs
+    return frame.loc[frame["as_of"].isin(wanted)]
+
+
+@dataclass
+class ModelSettings:
+    """Hyperparameters of one LightGBM model and how it is trained."""
+
+    objective: str | None = None
+    params: dict[str, Any] = field(default_factory=dict)
+    n_estimators: int = 2000
+    early_stopping_rounds: int = 100
+    min_rounds: int = 0
+    calibration: str = "none"
+    refit: bool = True
+    quantiles: list[float] = field(default_factory=list)
+    random_state: int = 0
+    n_jobs: int = 1
+
+
+def _gbm(task: str, s: ModelSettings, objective: str | None, rounds: int) -> GradientBoostedModel:
+    return GradientBoostedModel(
+        task=task,
+        objective=objective,
+        params=dict(s.params),
+        n_estimators=rounds,
+        early_stopping_rounds=s.early_stopping_rounds,
+        random_state=s.random_state,
+        n_jobs=s.n_jobs,
+    )
+
+
+def _staged_fit(
+    frame: pd.DataFrame,
+    label: str,
+    folds: Folds,
+    task: str,
+    s: ModelSettings,
+    objective: str | None,
+    horizon_days: int,
+) -> tuple[GradientBoostedModel, GradientBoostedModel]:
+    """Early-stopped rounds, then (model up to the calibration fold, final model)."""
+    fit, val = rows(frame, folds.fit), rows(frame, folds.validation)
+    stopped = _gbm(task, s, objective, s.n_estimators)
+    stopped.fit(fit, fit[label], validation=(val, val[label]))
+    # A validation fold from another season can stop boosting far too early (see README).
+    rounds = max(stopped.best_iteration_, s.min_rounds)
+    before_cal = frame.loc[frame["as_of"] + pd.Timedelta(days=horizon_days) <= folds.calibration]
+    staged = _gbm(task, s, objective, rounds).fit(before_cal, before_cal[label])
+    if not s.refit:
+        return staged, staged
+    return staged, _gbm(task, s, objective, rounds).fit(frame, frame[label])
+
+
+@dataclass
+class CalibratedClassifier:
+    """A LightGBM classifier and the calibration map fitted out of time."""
+
+    model: GradientBoostedModel
+    calibrator: Calibrator | None
+
+    def predict_proba(self, features: pd.DataFrame) -> np.ndarray:
+        """Calibrated probability of the positive class (LightGBM's own without a calibrator)."""
+        raw = self.model.predict_raw(features)
+        return raw if self.calibrator is None else self.calibrator.transform(raw)
+
+
+def train_classifier(
+    frame: pd.DataFrame, label: str, horizon_days: int, settings: ModelSettings
+) -> CalibratedClassifier:
+    """Train, early-stop and calibrate a classifier of `label` out of time."""
+    folds = plan_folds(frame["as_of"], horizon_days)
+    staged, final = _staged_fit(
+        frame, label, folds, "classification", settings, settings.objective, horizon_days
+    )
+    if settings.calibration == "none":
+        return CalibratedClassifier(final, None)
+    cal = rows(frame, folds.calibration)
+    calibrator = Calibrator(settings.calibration, random_state=settings.random_state)
+    calibrator.fit(staged.predict_raw(cal), cal[label].astype(int))
+    return CalibratedClassifier(final, calibrator)
+
+
+@dataclass
+class ValueRegressor:
+    """Expected value over the horizon, and optional quantile models for an interval."""
+
+    model: GradientBoostedModel
+    quantile_models: dict[float, GradientBoostedModel] = field(default_factory=dict)
+
+    def predict(self, features: pd.DataFrame) -> np.ndarray:
+        """Expected value, never negative."""
+        return np.maximum(self.model.predict_raw(features), 0.0)
+
+    def predict_quantile(self, features: pd.DataFrame, q: float) -> np.ndarray:
+        """The q-quantile of the value."""
+        return np.maximum(self.quantile_models[q].predict_raw(features), 0.0)
+
+
+def train_regressor(
+    frame: pd.DataFrame, label: str, horizon_days: int, settings: ModelSettings
+) -> ValueRegressor:
+    """Train the value model (Tweedie by default) and its quantile models out of time."""
+    folds = plan_folds(frame["as_of"], horizon_days)
+    objective = settings.objective or "tweedie"
+    _, final = _staged_fit(frame, label, folds, "regression", settings, objective, horizon_days)
+    quantiles = {}
+    for q in settings.quantiles:
+        params = {**settings.params, "alpha": q}
+        s = ModelSettings(**{**vars(settings), "params": params})
+        quantiles[q] = _staged_fit(frame, label, folds, "regression", s, "quantile", horizon_days)[
+            1
+        ]
+    return ValueRegressor(final, quantiles)

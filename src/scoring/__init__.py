@@ -1,0 +1,1 @@
+"""The exported scorer: every customer a segment, a risk and a value, with reasons."""

@@ -1,0 +1,131 @@
+"""The scorer: the fitted models and every threshold needed to turn feature rows into answers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from custlens.errors import CustlensError
+from custlens.features.catalogue import Feature
+from custlens.models import views
+from custlens.models.pipeline import TrainedModels
+from custlens.models.segmentation import CustomerSegmenter
+from custlens.scoring.reasons import top_reasons
+
+OUTPUT_COLUMNS = (
+    "customer_id",
+    "as_of",
+    "segment_id",
+    "segment_name",
+    "segment_action",
+    "rfm_segment",
+    "lifecycle_stage",
+    "churn_probability",
+    "churn_risk",
+    "repurchase_probability",
+    "clv",
+    "clv_low",
+    "clv_high",
+    "value_tier",
+    "top_reasons",
+    "model_version",
+)
+
+
+@dataclass
+class Scorer:
+    """Everything the exported model needs; `score` maps feature rows to the output table."""
+
+    models: TrainedModels
+    segmenter: CustomerSegmenter
+    rfm_edges: dict[str, list[float]]
+    tier_thresholds: dict[str, float]
+    risk_bands: tuple[float, float]
+    feature_dtypes: dict[str, str]
+    catalogue: list[Feature]
+    trained_through: str
+    data_start: str
+    horizon_days: int
+    config_hash: str
+    quantiles: tuple[float, float] | None = None
+    model_version: str = "unregistered"
+    metadata: dict[str, str] = field(default_factory=dict)
+
+    def check_features(self, features: pd.DataFrame) -> None:
+        """Refuse rows whose columns or dtypes differ from the ones the models were fitted on."""
+        got = {c: str(features[c].dtype) for c in features.columns if c in self.feature_dtypes}
+        missing = sorted(set(self.feature_dtypes) - set(got))
+        wrong = {
+            c: (self.feature_dtypes[c], d) for c, d in got.items() if d != self.feature_dtypes[c]
+        }
+        if missing or wrong:
+            raise CustlensError(
+                "feature rows do not match the model: "
+                + (f"missing {missing}; " if missing else "")
+                + (f"dtype (expected, found) {wrong}" if wrong else "")
+            )
+
+    def score(self, features: pd.DataFrame) -> pd.DataFrame:
+        """One output row per feature row, in input order, columns as OUTPUT_COLUMNS."""
+        self.check_features(features)
+        m = self.models
+        if m.churn is None or m.repurchase is None or m.clv is None:
+            raise CustlensError("the scorer needs churn, repurchase and clv models")
+        churn = m.churn.predict_proba(features)
+        clv = m.clv.predict(features)
+        named = self.segmenter.predict_named(features)
+        low, high = self._interval(features)
+        reasons = top_reasons(
+            m.churn.model.contributions(features), features, {f.name: f for f in self.catalogue}
+        )
+        out = pd.DataFrame(
+            {
+                "customer_id": features["customer_id"].astype("string").to_numpy(),
+                "as_of": pd.to_datetime(features["as_of"]).to_numpy(),
+                "segment_id": named["segment_id"].to_numpy(np.int64),
+                "segment_name": named["segment_name"].astype("string").to_numpy(),
+                "segment_action": named["segment_action"].astype("string").to_numpy(),
+                "rfm_segment": views.rfm_scores(features, self.rfm_edges)[
+                    "rfm_segment"
+                ].to_numpy(),
+                "lifecycle_stage": views.lifecycle_stage(features).to_numpy(),
+                "churn_probability": churn,
+                "churn_risk": self.risk_band(churn),
+                "repurchase_probability": m.repurchase.predict_proba(features),
+                "clv": clv,
+                "clv_low": low,
+                "clv_high": high,
+                "value_tier": views.apply_value_tiers(clv, self.tier_thresholds).to_numpy(),
+                "top_reasons": reasons,
+                "model_version": self.model_version,
+            }
+        )
+        for column in (
+            "rfm_segment",
+            "lifecycle_stage",
+            "churn_risk",
+            "value_tier",
+            "top_reasons",
+            "model_version",
+        ):
+            out[column] = out[column].astype("string")
+        return out[list(OUTPUT_COLUMNS)]
+
+    def _interval(self, features: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+        if not self.quantiles:
+            nan = np.full(len(features), np.nan)
+            return nan, nan
+        lo, hi = self.quantiles
+        return (
+            self.models.clv.predict_quantile(features, lo),
+            self.models.clv.predict_quantile(features, hi),
+        )
+
+    def risk_band(self, probability: np.ndarray) -> np.ndarray:
+        """low, medium or high by the configured probability cut points."""
+        medium, high = self.risk_bands
+        return np.where(
+            probability >= high, "high", np.where(probability >= medium, "medium", "low")
+        )

@@ -1,0 +1,89 @@
+"""Logging the scorer as an MLflow pyfunc model, registering it, and moving the champion alias.
+
+The model ships custlens's own code (a copy of src/ under the name `custlens`), so it loads
+wherever its pinned dependencies are installed, with or without the project wheel.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import pickle  # noqa: S403 - our own artifact
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+RUNTIME_PACKAGES = (
+    "mlflow",
+    "pandas",
+    "numpy",
+    "scipy",
+    "scikit-learn",
+    "lightgbm",
+    "pyarrow",
+    "ibis-framework",
+    "duckdb",
+    "sqlglot",
+    "pandera",
+    "cloudpickle",
+)
+ALIAS = "champion"
+
+
+def pinned_requirements() -> list[str]:
+    """The scorer's runtime dependencies at the versions installed now."""
+    return [f"{name}=={importlib.metadata.version(name)}" for name in RUNTIME_PACKAGES]
+
+
+def log_scorer(scorer: Any, example: pd.DataFrame, name: str = "scorer") -> Any:
+    """Log the scorer as a pyfunc with signature, input example and pinned requirements."""
+    import mlflow
+    from mlflow.models import infer_signature
+
+    from custlens.scoring.pyfunc import CustlensModel
+
+    output = scorer.score(example)
+    signature = infer_signature(example, output)
+    package = Path(__file__).resolve().parents[1]
+    with tempfile.TemporaryDirectory() as folder:
+        code = Path(folder) / "custlens"
+        shutil.copytree(package, code, ignore=shutil.ignore_patterns("__pycache__"))
+        artifact = Path(folder) / "scorer.pkl"
+        artifact.write_bytes(pickle.dumps(scorer))
+        return mlflow.pyfunc.log_model(
+            name=name,
+            python_model=CustlensModel(),
+            artifacts={"scorer": str(artifact)},
+            code_paths=[str(code)],
+            signature=signature,
+            input_example=example.head(5),
+            pip_requirements=pinned_requirements(),
+        )
+
+
+def register(model_uri: str, name: str, tags: dict[str, str]) -> str:
+    """Register a logged model; returns the new version."""
+    import mlflow
+
+    version = mlflow.register_model(model_uri, name, tags=tags)
+    return str(version.version)
+
+
+def champion(name: str) -> Any | None:
+    """The version holding the champion alias, if any."""
+    from mlflow import MlflowClient
+    from mlflow.exceptions import MlflowException
+
+    try:
+        return MlflowClient().get_model_version_by_alias(name, ALIAS)
+    except MlflowException:
+        return None
+
+
+def promote(name: str, version: str) -> None:
+    """Move the champion alias to `version`."""
+    from mlflow import MlflowClient
+
+    MlflowClient().set_registered_model_alias(name, ALIAS, version)

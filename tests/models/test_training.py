@@ -1,0 +1,106 @@
+"""Out-of-time folds, the LightGBM wrapper, calibration and the trained models' contracts."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+import shap
+
+from custlens.errors import CustlensError
+from custlens.models import metrics
+from custlens.models.calibration import Calibrator
+from custlens.models.encoding import FeatureEncoder
+from custlens.models.gbm import GradientBoostedModel
+from custlens.models.pipeline import backtest
+from custlens.models.training import ModelSettings, plan_folds, train_classifier, train_regressor
+from tests.models.conftest import HORIZON
+
+FAST = ModelSettings(n_estimators=150, early_stopping_rounds=20, min_rounds=30)
+
+
+def test_folds_never_let_labels_reach_a_later_fold() -> None:
+    cutoffs = list(pd.date_range("2022-01-01", periods=12, freq="30D"))
+    folds = plan_folds(cutoffs, 60)
+    assert folds.calibration == cutoffs[-1]
+    assert folds.validation + pd.Timedelta(days=60) <= folds.calibration
+    assert all(c + pd.Timedelta(days=60) <= folds.validation for c in folds.fit)
+    assert folds.validation == cutoffs[-3]  # 60 days back with 30-day steps
+    with pytest.raises(CustlensError, match="too few"):
+        plan_folds(cutoffs[:3], 60)
+
+
+def test_encoder_fixes_columns_and_categories(synthetic_frame: pd.DataFrame) -> None:
+    encoder = FeatureEncoder().fit(synthetic_frame)
+    assert "customer_id" not in encoder.columns_ and "churned" not in encoder.columns_
+    assert "country" in encoder.categories_
+    changed = synthetic_frame.head(3).copy()
+    changed["country"] = pd.array(["Atlantis"] * 3, dtype="string")
+    assert encoder.transform(changed)["country"].isna().all()
+    with pytest.raises(CustlensError, match="lack column"):
+        encoder.transform(synthetic_frame.drop(columns=["recency_days"]))
+
+
+def test_gbm_contract_and_exact_contributions(synthetic_frame: pd.DataFrame) -> None:
+    train = synthetic_frame[synthetic_frame["as_of"] < synthetic_frame["as_of"].max()]
+    test = synthetic_frame[synthetic_frame["as_of"] == synthetic_frame["as_of"].max()]
+    model = GradientBoostedModel(n_estimators=300, early_stopping_rounds=10)
+    model.fit(train, train["churned"], validation=(test, test["churned"]))
+    assert 1 <= model.best_iteration_ <= 300
+    p = model.predict_raw(test)
+    assert ((p > 0) & (p < 1)).all()
+    assert metrics.roc_auc(test["churned"].astype(int), p) > 0.7
+    contributions = model.contributions(test)
+    log_odds = np.log(p / (1 - p))
+    np.testing.assert_allclose(contributions.sum(axis=1), log_odds, rtol=1e-6, atol=1e-6)
+    explainer = shap.TreeExplainer(model.model_.booster_)
+    expected = explainer(model.encoder_.transform(test)).values
+    # shap and LightGBM's pred_contrib agree once shap uses the same number of rounds
+    if model.best_iteration_ == model.model_.booster_.num_trees():
+        np.testing.assert_allclose(contributions.drop(columns="bias"), expected, atol=1e-8)
+    assert model.importance().index[0] in model.encoder_.columns_
+
+
+def test_calibrator_repairs_distorted_probabilities() -> None:
+    rng = np.random.default_rng(0)
+    truth = rng.uniform(0.05, 0.95, 6000)
+    y = (rng.uniform(size=truth.size) < truth).astype(int)
+    distorted = truth**3  # far too low
+    calibrator = Calibrator("auto").fit(distorted[:3000], y[:3000])
+    assert calibrator.method_ in ("isotonic", "sigmoid")
+    before = metrics.expected_calibration_error(y[3000:], distorted[3000:])
+    after = metrics.expected_calibration_error(y[3000:], calibrator.transform(distorted[3000:]))
+    assert after < 0.03 < before
+    with pytest.raises(CustlensError, match="one outcome class"):
+        Calibrator().fit(distorted[:10], np.ones(10))
+
+
+def test_classifier_with_and_without_calibration(synthetic_frame: pd.DataFrame) -> None:
+    plain = train_classifier(synthetic_frame, "churned", HORIZON, FAST)
+    assert plain.calibrator is None
+    calibrated = train_classifier(
+        synthetic_frame, "churned", HORIZON, ModelSettings(**{**vars(FAST), "calibration": "auto"})
+    )
+    assert calibrated.calibrator.method_ in ("isotonic", "sigmoid")
+    p = calibrated.predict_proba(synthetic_frame.head(50))
+    assert ((p >= 0) & (p <= 1)).all()
+
+
+def test_regressor_with_quantiles(synthetic_frame: pd.DataFrame) -> None:
+    settings = ModelSettings(**{**vars(FAST), "quantiles": [0.1, 0.9]})
+    model = train_regressor(synthetic_frame, "future_value", HORIZON, settings)
+    rows = synthetic_frame.tail(200)
+    value = model.predict(rows)
+    low, high = model.predict_quantile(rows, 0.1), model.predict_quantile(rows, 0.9)
+    assert (value >= 0).all() and (low <= high + 1e-9).mean() > 0.95
+
+
+def test_backtest_beats_chance_and_reports_every_baseline(synthetic_frame: pd.DataFrame) -> None:
+    settings = {t: FAST for t in ("churn", "repurchase", "clv")}
+    evaluation = backtest(synthetic_frame, HORIZON, settings, ["churn", "repurchase", "clv"])
+    board = evaluation.leaderboard.set_index(["task", "scorer"])
+    assert evaluation.cutoff == synthetic_frame["as_of"].max()
+    assert {"recency", "rfm_logistic", "bgnbd"} <= {s for t, s in board.index if t == "churn"}
+    assert {"bgnbd_gg", "past_spend"} <= {s for t, s in board.index if t == "clv"}
+    assert board.loc[("churn", "custlens"), "roc_auc"] > 0.75
+    assert board.loc[("clv", "custlens"), "gini"] > 0.5
