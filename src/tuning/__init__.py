@@ -1,0 +1,1 @@
+"""Hyperparameter search with Optuna: search spaces and objectives (no I/O)."""
