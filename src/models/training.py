@@ -71,6 +71,7 @@ class ModelSettings:
     calibration: str = "none"
     refit: bool = True
     quantiles: list[float] = field(default_factory=list)
+    blend_btyd: bool = False  # value models: blend with BG/NBD-Gamma-Gamma (weight chosen OOT)
     random_state: int = 0
     n_jobs: int = 1
 
@@ -138,16 +139,45 @@ def train_classifier(
     return CalibratedClassifier(final, calibrator)
 
 
+BLEND_GRID = (0.0, 0.25, 0.5, 0.75, 1.0)
+BTYD_VALUE = "btyd_expected_value"
+
+
+def blend(model_value: np.ndarray, features: pd.DataFrame, weight: float) -> np.ndarray:
+    """weight x LightGBM + (1 - weight) x BG/NBD-Gamma-Gamma value (LightGBM where that is NaN)."""
+    if BTYD_VALUE not in features:
+        return model_value
+    btyd = features[BTYD_VALUE].to_numpy(float)
+    mixed = weight * model_value + (1 - weight) * btyd
+    return np.where(np.isfinite(btyd), mixed, model_value)
+
+
+def choose_blend(y: np.ndarray, model_value: np.ndarray, features: pd.DataFrame) -> float:
+    """The weight with the best normalized Gini on the calibration fold (ties: more LightGBM)."""
+    from custlens.models.metrics import normalized_gini
+
+    if BTYD_VALUE not in features or y.sum() <= 0:
+        return 1.0
+    gains = {w: normalized_gini(y, blend(model_value, features, w)) for w in BLEND_GRID}
+    return max(BLEND_GRID, key=lambda w: (round(gains[w], 6), w))
+
+
 @dataclass
 class ValueRegressor:
-    """Expected value over the horizon, and optional quantile models for an interval."""
+    """Expected value over the horizon, and optional quantile models for an interval.
+
+    The expected value blends LightGBM with the BG/NBD-Gamma-Gamma value at a weight chosen
+    out of time on the calibration fold.
+    """
 
     model: GradientBoostedModel
     quantile_models: dict[float, GradientBoostedModel] = field(default_factory=dict)
+    weight: float = 1.0
 
     def predict(self, features: pd.DataFrame) -> np.ndarray:
         """Expected value, never negative."""
-        return np.maximum(self.model.predict_raw(features), 0.0)
+        value = np.maximum(self.model.predict_raw(features), 0.0)
+        return np.maximum(blend(value, features, self.weight), 0.0)
 
     def predict_quantile(self, features: pd.DataFrame, q: float) -> np.ndarray:
         """The q-quantile of the value."""
@@ -160,7 +190,14 @@ def train_regressor(
     """Train the value model (Tweedie by default) and its quantile models out of time."""
     folds = plan_folds(frame["as_of"], horizon_days)
     objective = settings.objective or "tweedie"
-    _, final = _staged_fit(frame, label, folds, "regression", settings, objective, horizon_days)
+    staged, final = _staged_fit(
+        frame, label, folds, "regression", settings, objective, horizon_days
+    )
+    cal = rows(frame, folds.calibration)
+    weight = 1.0
+    if settings.blend_btyd:
+        predicted = np.maximum(staged.predict_raw(cal), 0.0)
+        weight = choose_blend(cal[label].to_numpy(float), predicted, cal)
     quantiles = {}
     for q in settings.quantiles:
         params = {**settings.params, "alpha": q}
@@ -168,4 +205,4 @@ def train_regressor(
         quantiles[q] = _staged_fit(frame, label, folds, "regression", s, "quantile", horizon_days)[
             1
         ]
-    return ValueRegressor(final, quantiles)
+    return ValueRegressor(final, quantiles, weight)

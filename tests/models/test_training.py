@@ -104,3 +104,16 @@ def test_backtest_beats_chance_and_reports_every_baseline(synthetic_frame: pd.Da
     assert {"bgnbd_gg", "past_spend"} <= {s for t, s in board.index if t == "clv"}
     assert board.loc[("churn", "custlens"), "roc_auc"] > 0.75
     assert board.loc[("clv", "custlens"), "gini"] > 0.5
+
+
+def test_blend_weight_is_chosen_out_of_time() -> None:
+    from custlens.models.training import blend, choose_blend
+
+    rng = np.random.default_rng(1)
+    y = rng.gamma(1.0, 100.0, 2000)
+    features = pd.DataFrame({"btyd_expected_value": y + rng.normal(0, 5, y.size)})
+    noisy_model = y + rng.normal(0, 200, y.size)
+    assert choose_blend(y, noisy_model, features) == 0.0  # BG/NBD is the better ranker here
+    assert choose_blend(y, y, features.assign(btyd_expected_value=rng.permutation(y))) == 1.0
+    features.loc[0, "btyd_expected_value"] = np.nan
+    assert blend(noisy_model, features, 0.5)[0] == noisy_model[0]
