@@ -27,7 +27,7 @@ format: setup
 	$(BIN)/ruff format .
 
 test: lint
-	$(PYTEST) -m "not slow"
+	$(PYTEST) -m "not slow" -n 2 --dist loadfile
 
 test-all: lint
 	$(PYTEST)

@@ -1,6 +1,7 @@
 """Feature-build speed against the DuckDB floor and a pandas groupby, in one run.
 
     .venv/bin/python scripts/benchmark.py [n_customers=1000000] [repeats=3]
+    .venv/bin/python scripts/benchmark.py variants=[features,score] repeats=1   # scoring speed
 
 Writes a synthetic log (about 10 transactions per customer) to Parquet once, then times each
 variant in its own process and prints ratios to the floor.
@@ -40,10 +41,27 @@ def synthetic_parquet(folder: Path, n_customers: int, seed: int) -> tuple[Path, 
     return path, last, table.num_rows
 
 
-def measure(variant: str, path: Path, as_of: str) -> dict:
+def scorer_pickle(folder: Path, seed: int) -> Path:
+    """A scorer trained on the smoke configuration (small synthetic log), pickled once."""
+    import pickle  # noqa: S403 - our own artifact
+
+    path = folder / f"scorer_smoke_{seed}.pkl"
+    if not path.exists():
+        from hydra import compose, initialize_config_dir
+
+        from custlens.cli import train_job
+
+        conf = str(Path(__file__).resolve().parents[1] / "conf")
+        with initialize_config_dir(config_dir=conf, version_base=None):
+            cfg = compose("train", ["debug=smoke", "tracking=disabled", f"seed={seed}"])
+        path.write_bytes(pickle.dumps(train_job.run(cfg).scorer))
+    return path
+
+
+def measure(variant: str, path: Path, as_of: str, scorer: Path | None = None) -> dict:
     """One run of a variant in a fresh interpreter."""
     done = subprocess.run(
-        [sys.executable, str(WORKER), variant, str(path), as_of],
+        [sys.executable, str(WORKER), variant, str(path), as_of, str(scorer or "")],
         capture_output=True,
         text=True,
         check=True,
@@ -56,9 +74,10 @@ def main(cfg: DictConfig) -> None:
     """Run every variant `repeats` times and print the table."""
     path, as_of, rows = synthetic_parquet(Path(cfg.workdir), cfg.n_customers, cfg.seed)
     print(f"{rows:,} transactions, {cfg.n_customers:,} customers, as_of {as_of}, {path}")
+    scorer = scorer_pickle(Path(cfg.workdir), cfg.seed) if "score" in cfg.variants else None
     results = {}
     for variant in cfg.variants:
-        runs = [measure(variant, path, as_of) for _ in range(cfg.repeats)]
+        runs = [measure(variant, path, as_of, scorer) for _ in range(cfg.repeats)]
         results[variant] = {
             "seconds": statistics.median(r["seconds"] for r in runs),
             "peak_gb": max(r["peak_gb"] for r in runs),
@@ -69,6 +88,10 @@ def main(cfg: DictConfig) -> None:
     for variant, r in results.items():
         ratio = f"{r['seconds'] / floor:.2f}" if floor else "-"
         print(f"{variant:<12}{r['seconds']:>9.2f}{ratio:>9}{r['peak_gb']:>9.2f}{r['rows']:>11,}")
+    for variant in ("features", "score"):
+        if variant in results:
+            rate = results[variant]["rows"] / results[variant]["seconds"]
+            print(f"{variant}: {rate:,.0f} customers per second")
     if "features" in results and "pandas_rfm" in results:
         speedup = results["pandas_rfm"]["seconds"] / results["features"]["seconds"]
         print(f"full feature build is {speedup:.1f}x faster than the pandas RFM groupby")

@@ -4,17 +4,21 @@
 
 Loads, validates and cleans the transactions and records the data-quality report; trains the
 segmentation, churn, repurchase and CLV models with their baselines, prints the backtest
-leaderboard and registers the scorer (the same job as scripts/train.py).
+leaderboard and registers the scorer (the same job as scripts/train.py); then scores every
+customer as of the last day of data and writes them to `scores.output`.
 """
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import hydra
 from omegaconf import DictConfig
 
-from custlens.cli import train_job
+from custlens.cli import score_job, train_job
 from custlens.cli.config import flat_params, project_root, register, resolved_yaml, to_spec
 from custlens.cli.errors import exit_on_user_error
+from custlens.cli.output import check_output
 from custlens.tracking import mlflow_io
 from custlens.tracking.mlflow_io import TrackingSettings
 
@@ -32,7 +36,14 @@ def main(cfg: DictConfig) -> None:
         params=flat_params(cfg),
         root=project_root(),
     ) as run:
-        train_job.run(cfg)
+        result = train_job.run(cfg)
+        if result.scorer is not None:
+            output = Path(cfg.scores.output)
+            output.parent.mkdir(parents=True, exist_ok=True)
+            check_output(output, overwrite=cfg.scores.overwrite)
+            score_job.run(
+                result.loaded, str(result.last_day), result.scorer, output, cfg.chunk_size
+            )
         if run is not None:
             print(f"Tracked as MLflow run {run.info.run_id} ({cfg.tracking.uri})")
 

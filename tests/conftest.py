@@ -25,6 +25,27 @@ def compose_config(name: str, overrides: list[str] | None = None) -> DictConfig:
         return compose(config_name=name, overrides=overrides or [])
 
 
+@pytest.fixture(autouse=True)
+def isolated_mlflow():
+    """Tests that point MLflow somewhere leave no tracking URI or experiment behind."""
+    saved = {k: os.environ.get(k) for k in ("MLFLOW_TRACKING_URI", "MLFLOW_EXPERIMENT_ID")}
+    yield
+    import sys
+
+    if "mlflow" in sys.modules:
+        import mlflow
+        from mlflow.tracking import fluent
+
+        while mlflow.active_run() is not None:
+            mlflow.end_run()
+        fluent._active_experiment_id = None
+    for key, value in saved.items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value
+
+
 @pytest.fixture(scope="session")
 def shared_data() -> Path:
     """The shared real data folder, or a skip that says why."""
@@ -38,3 +59,13 @@ def shared_data() -> Path:
 def tracking_uri(tmp_path: Path) -> str:
     """A throwaway MLflow store."""
     return f"sqlite:///{tmp_path / 'mlruns' / 'mlflow.db'}"
+
+
+@pytest.fixture(scope="session")
+def trained():
+    """A scorer trained once per session on the smoke configuration, without tracking."""
+    from custlens.cli import train_job
+
+    result = train_job.run(compose_config("train", ["debug=smoke", "tracking=disabled"]))
+    assert result.scorer is not None
+    return result

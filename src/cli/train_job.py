@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
 from omegaconf import DictConfig, OmegaConf
 
 from custlens.cli.config import to_spec
-from custlens.data import DataSpec, load
+from custlens.data import DataSpec, LoadedData, load
 from custlens.features.build import build_features
 from custlens.features.catalogue import catalogue
 from custlens.features.frames import data_span, rolling_cutoffs, training_frame
@@ -90,8 +91,18 @@ def previous_segmenter(name: str) -> Any:
     return model.unwrap_python_model().scorer.segmenter
 
 
-def run(cfg: DictConfig) -> pd.DataFrame | None:
-    """Train what `cfg.model.tasks` asks for; returns the backtest leaderboard."""
+@dataclass
+class TrainingResult:
+    """What a training run produced: the data, the leaderboard and the exported scorer."""
+
+    loaded: LoadedData
+    last_day: Any
+    leaderboard: pd.DataFrame | None
+    scorer: Scorer | None
+
+
+def run(cfg: DictConfig) -> TrainingResult:
+    """Train what `cfg.model.tasks` asks for; the scorer when every model was trained."""
     loaded = load(to_spec(cfg.data, DataSpec))
     print(loaded.report.format())
     mlflow_io.log_quality_report(loaded.report)
@@ -124,9 +135,10 @@ def run(cfg: DictConfig) -> pd.DataFrame | None:
     segmenter = None
     if "segmentation" in tasks:
         segmenter = fit_segmenter(cfg, today, _safe_previous(name))
+    scorer = None
     if set(tasks) >= {"segmentation", *SUPERVISED} and board is not None:
-        export(cfg, models, segmenter, today, frame, board, first)
-    return board
+        scorer = export(cfg, models, segmenter, today, frame, board, first)
+    return TrainingResult(loaded, last, board, scorer)
 
 
 def _safe_previous(name: str) -> Any:
@@ -163,11 +175,12 @@ def export(
         horizon_days=cfg.horizon_days,
         config_hash=config_hash(cfg),
         quantiles=(min(quantiles), max(quantiles)) if len(quantiles) >= 2 else None,
+        feature_spec=fspec,
     )
     import mlflow
 
     if mlflow.active_run() is None:
-        return
+        return scorer
     info = registry.log_scorer(scorer, today)
     score = leaderboard.headline_score(board)
     fingerprint = f"{cfg.data.name}|{frame['as_of'].max().date()}|{cfg.horizon_days}|{len(frame)}"
@@ -190,3 +203,5 @@ def export(
         f"Registered {cfg.register.name} version {version}; champion: "
         f"{'this version' if promote else 'unchanged'} ({why})"
     )
+    scorer.model_version = f"{cfg.register.name}/{version}"
+    return scorer

@@ -71,6 +71,9 @@ LOG_FEATURES = frozenset({"frequency", "overdue_ratio", "distinct_products", "ca
 LOG_PREFIXES = ("monetary_", "orders_", "revenue_")
 
 
+CLIP = 3.0  # robust-scaled units (about three interquartile ranges)
+
+
 def signed_log1p(x: np.ndarray) -> np.ndarray:
     """``sign(x) * log1p(|x|)``: a log that keeps the sign (net revenue can be negative)."""
     return np.sign(x) * np.log1p(np.abs(x))
@@ -128,9 +131,21 @@ def preprocessor(features: Sequence[str]) -> Pipeline:
         [("signed_log", log, logged), ("linear", "passthrough", linear)],
         verbose_feature_names_out=False,
     )
+    # Clipping the scaled values keeps a handful of extreme customers from claiming clusters
+    # of their own (silhouette otherwise rewards isolating outliers).
+    clip = FunctionTransformer(_clip, feature_names_out="one-to-one")
     return Pipeline(
-        [("impute", NeutralImputer(features)), ("transform", columns), ("scale", RobustScaler())]
+        [
+            ("impute", NeutralImputer(features)),
+            ("transform", columns),
+            ("scale", RobustScaler()),
+            ("clip", clip),
+        ]
     )
+
+
+def _clip(z: np.ndarray) -> np.ndarray:
+    return np.clip(z, -CLIP, CLIP)
 
 
 def segment_profile(frame: pd.DataFrame, ids: np.ndarray, segments: Sequence[int]) -> pd.DataFrame:

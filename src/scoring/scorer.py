@@ -9,6 +9,7 @@ import pandas as pd
 
 from custlens.errors import CustlensError
 from custlens.features.catalogue import Feature
+from custlens.features.spec import FeatureSpec
 from custlens.models import views
 from custlens.models.pipeline import TrainedModels
 from custlens.models.segmentation import CustomerSegmenter
@@ -49,6 +50,7 @@ class Scorer:
     data_start: str
     horizon_days: int
     config_hash: str
+    feature_spec: FeatureSpec = field(default_factory=FeatureSpec)
     quantiles: tuple[float, float] | None = None
     model_version: str = "unregistered"
     metadata: dict[str, str] = field(default_factory=dict)

@@ -87,3 +87,31 @@ def promote(name: str, version: str) -> None:
     from mlflow import MlflowClient
 
     MlflowClient().set_registered_model_alias(name, ALIAS, version)
+
+
+def load_scorer(model_uri: str) -> Any:
+    """The Scorer inside a logged or registered pyfunc, tagged with its registry version."""
+    import mlflow
+    from mlflow.exceptions import MlflowException
+
+    from custlens.errors import CustlensError
+
+    try:
+        model = mlflow.pyfunc.load_model(model_uri)
+    except (MlflowException, OSError) as exc:
+        raise CustlensError(f"cannot load the model {model_uri}: {exc}") from None
+    scorer = model.unwrap_python_model().scorer
+    scorer.model_version = _version_of(model_uri)
+    return scorer
+
+
+def _version_of(model_uri: str) -> str:
+    """ "name/version" for registry URIs (aliases resolved), the URI itself otherwise."""
+    from mlflow import MlflowClient
+
+    if not model_uri.startswith("models:/"):
+        return model_uri
+    name, _, ref = model_uri.removeprefix("models:/").partition("@")
+    if ref:
+        return f"{name}/{MlflowClient().get_model_version_by_alias(name, ref).version}"
+    return model_uri.removeprefix("models:/")

@@ -33,6 +33,10 @@ def earlier(log: pd.DataFrame) -> pd.DataFrame:
     return build_features(log, "2023-03-31").set_index("customer_id")
 
 
+# Id-stability tests hold k fixed: they are about matching, not about choosing k.
+FIXED_K = (4, 4)
+
+
 @pytest.fixture(scope="module")
 def fitted(features: pd.DataFrame) -> CustomerSegmenter:
     return CustomerSegmenter().fit(features)
@@ -40,7 +44,7 @@ def fitted(features: pd.DataFrame) -> CustomerSegmenter:
 
 @pytest.fixture(scope="module")
 def model_a(earlier: pd.DataFrame) -> CustomerSegmenter:
-    return CustomerSegmenter().fit(earlier)
+    return CustomerSegmenter(k_range=FIXED_K).fit(earlier)
 
 
 def test_k_is_chosen_in_range_by_silhouette(fitted: CustomerSegmenter) -> None:
@@ -128,8 +132,8 @@ def _agreement(first: pd.Series, second: pd.Series) -> float:
 def test_previous_keeps_ids_stable(
     model_a: CustomerSegmenter, earlier: pd.DataFrame, features: pd.DataFrame
 ) -> None:
-    with_previous = CustomerSegmenter(previous=model_a).fit(features)
-    without = CustomerSegmenter().fit(features)
+    with_previous = CustomerSegmenter(k_range=FIXED_K, previous=model_a).fit(features)
+    without = CustomerSegmenter(k_range=FIXED_K).fit(features)
     ids_a = pd.Series(model_a.labels_, index=earlier.index)
     kept = _agreement(ids_a, pd.Series(with_previous.labels_, index=features.index))
     assert kept >= _agreement(ids_a, pd.Series(without.labels_, index=features.index))
@@ -151,8 +155,8 @@ def test_previous_ids_win_over_value_order(
     renamed = copy.deepcopy(model_a)  # the same model with its ids reversed
     reverse = np.arange(model_a.n_segments_)[::-1]
     renamed.segment_ids_ = reverse[model_a.segment_ids_]
-    plain = CustomerSegmenter().fit(features)
-    matched = CustomerSegmenter(previous=renamed).fit(features)
+    plain = CustomerSegmenter(k_range=FIXED_K).fit(features)
+    matched = CustomerSegmenter(k_range=FIXED_K, previous=renamed).fit(features)
     assert plain.n_segments_ == model_a.n_segments_
     assert np.array_equal(matched.labels_[plain.labels_ >= 0], reverse[plain.labels_])
 

@@ -1,0 +1,70 @@
+"""scripts/score.py on a CSV log with a registered champion: reconciled, atomic, no overwrite."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import mlflow
+import pandas as pd
+
+from custlens.data.synthetic import generate_transactions
+from custlens.scoring.scorer import OUTPUT_COLUMNS
+from custlens.tracking import registry
+from tests.conftest import ROOT
+
+
+def run(*overrides: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "score.py"), *overrides],
+        check=False,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=600,
+    )
+
+
+def test_score_script_end_to_end(trained, tmp_path: Path) -> None:
+    uri = f"sqlite:///{tmp_path / 'mlruns' / 'mlflow.db'}"
+    from custlens.tracking.mlflow_io import use_store
+
+    use_store(uri, "custlens")
+    features = trained.scorer.feature_dtypes
+    log, _ = generate_transactions(800, start="2021-01-01", end="2023-06-30", seed=21)
+    csv = tmp_path / "log.csv"
+    log.to_csv(csv, index=False)
+    from custlens.features.build import build_features
+
+    example = build_features(log, "2023-06-01", trained.scorer.feature_spec)
+    example.insert(1, "as_of", pd.Timestamp("2023-06-01"))
+    with mlflow.start_run():
+        info = registry.log_scorer(
+            trained.scorer, example[["customer_id", "as_of", *list(features)[1:]]]
+        )
+    version = registry.register(info.model_uri, "custlens-transactions_csv", {})
+    registry.promote("custlens-transactions_csv", version)
+    out = tmp_path / "scores.csv"
+    args = [
+        "data=transactions_csv",
+        f"data.path={csv}",
+        "as_of=2023-06-01",
+        f"output={out}",
+        f"tracking.uri={uri}",
+        f"hydra.run.dir={tmp_path / 'h'}",
+    ]
+    done = run(*args)
+    assert done.returncode == 0, done.stderr[-3000:]
+    scores = pd.read_csv(out)
+    assert list(scores.columns) == list(OUTPUT_COLUMNS)
+    known = log.loc[log["timestamp"] < "2023-06-02", "customer_id"].nunique()
+    assert len(scores) == known and scores["customer_id"].is_unique
+    assert (scores["model_version"] == "custlens-transactions_csv/1").all()
+    before = out.stat().st_mtime_ns
+    again = run(*args)
+    assert again.returncode == 2 and "overwrite=true" in again.stderr
+    assert out.stat().st_mtime_ns == before
+    early = run(*[a.replace("2023-06-01", "2019-01-01") for a in args], "overwrite=true")
+    assert early.returncode == 2 and "before the start" in early.stderr
+    assert out.stat().st_mtime_ns == before
