@@ -43,18 +43,9 @@ def synthetic_parquet(folder: Path, n_customers: int, seed: int) -> tuple[Path, 
 
 def scorer_pickle(folder: Path, seed: int) -> Path:
     """A scorer trained on the smoke configuration (small synthetic log), pickled once."""
-    import pickle  # noqa: S403 - our own artifact
-
     path = folder / f"scorer_smoke_{seed}.pkl"
-    if not path.exists():
-        from hydra import compose, initialize_config_dir
-
-        from custlens.cli import train_job
-
-        conf = str(Path(__file__).resolve().parents[1] / "conf")
-        with initialize_config_dir(config_dir=conf, version_base=None):
-            cfg = compose("train", ["debug=smoke", "tracking=disabled", f"seed={seed}"])
-        path.write_bytes(pickle.dumps(train_job.run(cfg).scorer))
+    if not path.exists():  # trained in its own process: Hydra is already running in this one
+        subprocess.run([sys.executable, str(WORKER), "train", "", "", str(path)], check=True)
     return path
 
 

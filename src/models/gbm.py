@@ -99,7 +99,10 @@ class GradientBoostedModel(BaseEstimator):
         """Exact tree SHAP values (raw score units) per feature; the last column is the bias."""
         check_is_fitted(self)
         values = self.model_.booster_.predict(
-            self.encoder_.transform(X), num_iteration=self.best_iteration_, pred_contrib=True
+            self.encoder_.transform(X),
+            num_iteration=self.best_iteration_,
+            pred_contrib=True,
+            num_threads=self.model_.n_jobs,
         )
         return pd.DataFrame(values, index=X.index, columns=[*self.encoder_.columns_, "bias"])
 
@@ -108,3 +111,8 @@ class GradientBoostedModel(BaseEstimator):
         check_is_fitted(self)
         gains = self.model_.booster_.feature_importance(importance_type="gain")
         return pd.Series(gains, index=self.encoder_.columns_).sort_values(ascending=False)
+
+    def use_threads(self, n_jobs: int) -> None:
+        """Threads for prediction (training may have used fewer); -1 uses every core."""
+        check_is_fitted(self)
+        self.model_.set_params(n_jobs=n_jobs)

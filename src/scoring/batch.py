@@ -85,9 +85,14 @@ def score_features(
     scorer: Scorer,
     chunk_size: int = DEFAULT_CHUNK,
     progress: Callable[[Iterable[pd.DataFrame], int], Iterable[pd.DataFrame]] | None = None,
+    threads: int = -1,
 ) -> pd.DataFrame:
-    """Score feature rows in chunks of customers (bounded memory for SHAP reasons)."""
+    """Score feature rows in chunks of customers (bounded memory for SHAP reasons).
+
+    Prediction uses `threads` cores (-1: all), whatever the models were trained with.
+    """
     scorer.check_features(features)
+    scorer.use_threads(threads)
     blocks = chunks(features, chunk_size)
     total = -(-len(features) // chunk_size)
     parts = [scorer.score(block) for block in (progress(blocks, total) if progress else blocks)]

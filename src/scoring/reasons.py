@@ -10,7 +10,7 @@ from custlens.features.catalogue import Feature
 N_REASONS = 3
 
 
-def _phrase(name: str, row: pd.Series, labels: dict[str, Feature]) -> str:
+def _phrase(name: str, row: dict[str, object], labels: dict[str, Feature]) -> str:
     """One reason, in words a marketer reads without a glossary."""
     value = row.get(name)
     if name in ("recency_days", "overdue_ratio") and pd.notna(row.get("recency_days")):
@@ -18,17 +18,17 @@ def _phrase(name: str, row: pd.Series, labels: dict[str, Feature]) -> str:
         if pd.notna(row.get("overdue_ratio")):
             text += f", {row['overdue_ratio']:.1f} times the usual gap"
         return text
-    if name.startswith("btyd_p"):
-        return f"{labels[name].definition}: {value:.0%}" if pd.notna(value) else labels[name].name
-    if name in labels:
-        feature = labels[name]
-        if pd.isna(value):
-            return f"{feature.definition}: unknown"
-        if isinstance(value, str):
-            return f"{feature.definition}: {value}"
-        unit = "" if feature.unit in ("", "ratio", "share", "probability") else f" {feature.unit}"
-        return f"{feature.definition}: {value:,.4g}{unit}"
-    return f"{name}: {value}"
+    if name not in labels:
+        return f"{name}: {value}"
+    feature = labels[name]
+    if pd.isna(value):
+        return f"{feature.definition}: unknown"
+    if isinstance(value, str):
+        return f"{feature.definition}: {value}"
+    if feature.unit == "probability":
+        return f"{feature.definition}: {value:.0%}"
+    unit = "" if feature.unit in ("", "ratio", "share", "yes/no") else f" {feature.unit}"
+    return f"{feature.definition}: {value:,.4g}{unit}"
 
 
 def top_reasons(
@@ -39,13 +39,18 @@ def top_reasons(
     Recency and overdue ratio describe one fact, so they are merged into one reason.
     """
     values = contributions.drop(columns="bias", errors="ignore")
-    names = np.asarray(values.columns)
-    order = np.argsort(-values.to_numpy(), axis=1, kind="stable")
+    names = list(values.columns)
+    matrix = values.to_numpy()
+    # One extra candidate, since recency and overdue ratio may merge into one reason.
+    order = np.argsort(-matrix, axis=1, kind="stable")[:, : N_REASONS + 1]
+    wanted = {names[j] for j in np.unique(order)} | {"recency_days", "overdue_ratio"}
+    columns = {c: features[c].to_numpy(object) for c in wanted if c in features}
     out = []
-    for i, (_, row) in enumerate(features.iterrows()):
+    for i in range(len(matrix)):
+        row = {c: column[i] for c, column in columns.items()}
         phrases: list[str] = []
         for j in order[i]:
-            if values.iat[i, j] <= 0 or len(phrases) == N_REASONS:
+            if matrix[i, j] <= 0 or len(phrases) == N_REASONS:
                 break
             text = _phrase(names[j], row, labels)
             if text not in phrases:

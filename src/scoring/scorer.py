@@ -115,6 +115,13 @@ class Scorer:
             out[column] = out[column].astype("string")
         return out[list(OUTPUT_COLUMNS)]
 
+    def use_threads(self, n_jobs: int) -> None:
+        """Prediction threads of every LightGBM model (-1: all cores)."""
+        m = self.models
+        boosted = [m.churn.model, m.repurchase.model, m.clv.model, *m.clv.quantile_models.values()]
+        for model in boosted:
+            model.use_threads(n_jobs)
+
     def _interval(self, features: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
         if not self.quantiles:
             nan = np.full(len(features), np.nan)
