@@ -11,16 +11,15 @@ from __future__ import annotations
 import hydra
 from omegaconf import DictConfig
 
-from custlens.cli.config import flat_params, project_root, register, resolved_yaml, to_spec
+from custlens.cli.config import register, to_spec
 from custlens.cli.errors import exit_on_user_error
 from custlens.cli.output import check_output, write_atomically
+from custlens.cli.runs import required_as_of, tracked
 from custlens.data import DataSpec, load
-from custlens.errors import CustlensError
 from custlens.features.build import build_features
 from custlens.features.spec import FeatureSpec
 from custlens.features.summary import summarise
 from custlens.tracking import mlflow_io
-from custlens.tracking.mlflow_io import TrackingSettings
 
 register()
 
@@ -29,20 +28,13 @@ register()
 @exit_on_user_error
 def main(cfg: DictConfig) -> None:
     """Load, build, write, log."""
-    if not cfg.as_of:
-        raise CustlensError("as_of is required: the last day of known history, as_of=YYYY-MM-DD")
+    as_of = required_as_of(cfg)
     output = check_output(cfg.output, cfg.overwrite)
-    with mlflow_io.tracked_run(
-        to_spec(cfg.tracking, TrackingSettings),
-        run_name=cfg.run_name,
-        config_yaml=resolved_yaml(cfg),
-        params=flat_params(cfg),
-        root=project_root(),
-    ):
+    with tracked(cfg):
         loaded = load(to_spec(cfg.data, DataSpec))
         mlflow_io.log_quality_report(loaded.report)
         features = build_features(
-            loaded.transactions, cfg.as_of, to_spec(cfg.features, FeatureSpec), loaded.customers
+            loaded.transactions, as_of, to_spec(cfg.features, FeatureSpec), loaded.customers
         )
         write_atomically(features, output)
         summary = summarise(features)

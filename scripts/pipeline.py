@@ -16,11 +16,10 @@ import hydra
 from omegaconf import DictConfig
 
 from custlens.cli import score_job, train_job
-from custlens.cli.config import flat_params, project_root, register, resolved_yaml, to_spec
+from custlens.cli.config import register
 from custlens.cli.errors import exit_on_user_error
 from custlens.cli.output import check_output
-from custlens.tracking import mlflow_io
-from custlens.tracking.mlflow_io import TrackingSettings
+from custlens.cli.runs import tracked
 
 register()
 
@@ -29,13 +28,7 @@ register()
 @exit_on_user_error
 def main(cfg: DictConfig) -> None:
     """Run the pipeline as configured."""
-    with mlflow_io.tracked_run(
-        to_spec(cfg.tracking, TrackingSettings),
-        run_name=cfg.run_name,
-        config_yaml=resolved_yaml(cfg),
-        params=flat_params(cfg),
-        root=project_root(),
-    ) as run:
+    with tracked(cfg) as run:
         result = train_job.run(cfg)
         if result.scorer is not None:
             output = Path(cfg.scores.output)

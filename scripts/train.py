@@ -12,10 +12,9 @@ import hydra
 from omegaconf import DictConfig
 
 from custlens.cli import train_job
-from custlens.cli.config import flat_params, project_root, register, resolved_yaml, to_spec
+from custlens.cli.config import register
 from custlens.cli.errors import exit_on_user_error
-from custlens.tracking import mlflow_io
-from custlens.tracking.mlflow_io import TrackingSettings
+from custlens.cli.runs import tracked
 
 register()
 
@@ -24,13 +23,7 @@ register()
 @exit_on_user_error
 def main(cfg: DictConfig) -> None:
     """One parent MLflow run; a child run per model."""
-    with mlflow_io.tracked_run(
-        to_spec(cfg.tracking, TrackingSettings),
-        run_name=cfg.run_name,
-        config_yaml=resolved_yaml(cfg),
-        params=flat_params(cfg),
-        root=project_root(),
-    ):
+    with tracked(cfg):
         train_job.run(cfg)
 
 

@@ -14,15 +14,15 @@ import hydra
 import optuna
 from omegaconf import DictConfig, OmegaConf
 
-from custlens.cli.config import flat_params, project_root, register, resolved_yaml, to_spec
+from custlens.cli.config import register, to_spec
 from custlens.cli.errors import exit_on_user_error
+from custlens.cli.runs import tracked
 from custlens.cli.train_job import settings_of
 from custlens.data import DataSpec, load
 from custlens.errors import CustlensError
 from custlens.features.frames import data_span, rolling_cutoffs, training_frame
 from custlens.features.spec import FeatureSpec, FrameSpec, LabelSpec
 from custlens.tracking import mlflow_io
-from custlens.tracking.mlflow_io import TrackingSettings
 from custlens.tuning.objective import objective
 
 register()
@@ -51,13 +51,7 @@ def main(cfg: DictConfig) -> None:
     task, horizon = tasks[0], cfg.horizon_days
     storage = str(cfg.tuning.storage)
     Path(storage.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-    with mlflow_io.tracked_run(
-        to_spec(cfg.tracking, TrackingSettings),
-        run_name=cfg.run_name,
-        config_yaml=resolved_yaml(cfg),
-        params=flat_params(cfg),
-        root=project_root(),
-    ):
+    with tracked(cfg):
         loaded = load(to_spec(cfg.data, DataSpec))
         first, last = data_span(loaded.transactions)
         cutoffs = rolling_cutoffs(first, last, horizon, FrameSpec(**cfg.frames))

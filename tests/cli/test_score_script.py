@@ -68,3 +68,20 @@ def test_score_script_end_to_end(trained, tmp_path: Path) -> None:
     early = run(*[a.replace("2023-06-01", "2019-01-01") for a in args], "overwrite=true")
     assert early.returncode == 2 and "before the start" in early.stderr
     assert out.stat().st_mtime_ns == before
+
+
+def test_invalid_input_is_refused_before_anything_is_written(tmp_path: Path) -> None:
+    bad = tmp_path / "log.csv"
+    bad.write_text("customer_id,timestamp,amount\nc1,2024-01-01,ten\n")
+    out = tmp_path / "scores.parquet"
+    done = run(
+        "data=transactions_csv",
+        f"data.path={bad}",
+        "as_of=2024-01-01",
+        f"output={out}",
+        "tracking=disabled",
+        f"hydra.run.dir={tmp_path / 'h'}",
+        "model_uri=models:/nowhere@champion",
+    )
+    assert done.returncode == 2 and "non-numeric values in column 'amount'" in done.stderr
+    assert "Traceback" not in done.stderr and not out.exists()

@@ -69,3 +69,43 @@ def test_wheel_installs_with_pinned_dependencies(wheel: Path, tmp_path: Path) ->
     run(python, "-m", "pip", "install", "--quiet", "-c", ROOT / "requirements.lock", wheel)
     where = run(python, "-c", IMPORT_ALL, *SUBPACKAGES, cwd=tmp_path)
     assert where.strip().startswith(str(tmp_path / "venv"))
+
+
+LOAD_MODEL = (
+    "import sys, mlflow, pandas as pd\n"
+    "mlflow.set_tracking_uri(sys.argv[1])\n"
+    "model = mlflow.pyfunc.load_model(sys.argv[2])\n"
+    "rows = pd.read_parquet(sys.argv[3])\n"
+    "out = model.predict(rows)\n"
+    "import custlens; print(custlens.__file__); print(len(out), len(rows))\n"
+)
+
+
+def test_logged_scorer_loads_where_only_the_wheel_is_installed(
+    trained, wheel: Path, tmp_path: Path
+) -> None:
+    import mlflow
+    import pandas as pd
+
+    from custlens.features.build import build_features
+    from custlens.tracking.mlflow_io import use_store
+    from custlens.tracking.registry import log_scorer
+
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    use_store(uri, "custlens")
+    features = build_features(
+        trained.loaded.transactions, "2023-06-01", trained.scorer.feature_spec
+    )
+    features.insert(1, "as_of", pd.Timestamp("2023-06-01"))
+    with mlflow.start_run():
+        info = log_scorer(trained.scorer, features)
+    rows = tmp_path / "rows.parquet"
+    features.head(200).to_parquet(rows)
+    python = new_venv(tmp_path / "venv")
+    run(python, "-m", "pip", "install", "--no-deps", "--no-index", "--quiet", wheel)
+    purelib = run(python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])")
+    (Path(purelib.strip()) / "borrowed_deps.pth").write_text(sysconfig.get_paths()["purelib"])
+    out = run(python, "-c", LOAD_MODEL, uri, info.model_uri, rows, cwd=tmp_path)
+    # custlens comes from the code shipped inside the model (or the wheel), never from src/
+    where, counts = out.strip().splitlines()[-2:]
+    assert not where.startswith(str(ROOT)) and counts == "200 200"

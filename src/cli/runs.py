@@ -1,0 +1,31 @@
+"""The MLflow run every script opens, made from its composed config."""
+
+from __future__ import annotations
+
+from contextlib import AbstractContextManager
+from typing import Any
+
+from omegaconf import DictConfig
+
+from custlens.cli.config import flat_params, project_root, resolved_yaml, to_spec
+from custlens.errors import CustlensError
+from custlens.tracking import mlflow_io
+from custlens.tracking.mlflow_io import TrackingSettings
+
+
+def tracked(cfg: DictConfig) -> AbstractContextManager[Any]:
+    """One run with the resolved config, its parameters and the git commit (see mlflow_io)."""
+    return mlflow_io.tracked_run(
+        to_spec(cfg.tracking, TrackingSettings),
+        run_name=cfg.run_name,
+        config_yaml=resolved_yaml(cfg),
+        params=flat_params(cfg),
+        root=project_root(),
+    )
+
+
+def required_as_of(cfg: DictConfig) -> str:
+    """The configured as_of, which has no default: nothing defaults to the data's last day."""
+    if not cfg.as_of:
+        raise CustlensError("as_of is required: the last day of known history, as_of=YYYY-MM-DD")
+    return str(cfg.as_of)
