@@ -40,7 +40,7 @@ def config_hash(cfg: DictConfig) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:12]
 
 
-def log_evaluation(evaluation: Evaluation, labels: dict[str, str]) -> None:
+def log_evaluation(evaluation: Evaluation) -> None:
     """One child run per task: metrics of the model and every baseline, and the plots."""
     board = evaluation.leaderboard
     for task, group in board.groupby("task", sort=False):
@@ -119,7 +119,7 @@ def run(cfg: DictConfig) -> TrainingResult:
     if supervised:
         evaluation = backtest(frame, horizon, settings, supervised)
         board = evaluation.leaderboard
-        log_evaluation(evaluation, {})
+        log_evaluation(evaluation)
         text = leaderboard.format_leaderboard(board)
         mlflow_io.log_text(text, "leaderboard.txt")
         mlflow_io.log_table(board, "leaderboard.csv")
