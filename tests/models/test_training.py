@@ -53,12 +53,17 @@ def test_gbm_contract_and_exact_contributions(synthetic_frame: pd.DataFrame) -> 
     contributions = model.contributions(test)
     log_odds = np.log(p / (1 - p))
     np.testing.assert_allclose(contributions.sum(axis=1), log_odds, rtol=1e-6, atol=1e-6)
-    explainer = shap.TreeExplainer(model.model_.booster_)
-    expected = explainer(model.encoder_.transform(test)).values
-    # shap and LightGBM's pred_contrib agree once shap uses the same number of rounds
-    if model.best_iteration_ == model.model_.booster_.num_trees():
-        np.testing.assert_allclose(contributions.drop(columns="bias"), expected, atol=1e-8)
     assert model.importance().index[0] in model.encoder_.columns_
+
+
+def test_contributions_equal_shap_tree_explainer(synthetic_frame: pd.DataFrame) -> None:
+    # Without early stopping the booster holds exactly the rounds used, as shap reads them all.
+    model = GradientBoostedModel(n_estimators=60).fit(synthetic_frame, synthetic_frame["churned"])
+    rows = synthetic_frame.tail(300)
+    assert model.model_.booster_.num_trees() == model.best_iteration_ == 60
+    expected = shap.TreeExplainer(model.model_.booster_)(model.encoder_.transform(rows)).values
+    got = model.contributions(rows).drop(columns="bias").to_numpy()
+    np.testing.assert_allclose(got, expected, atol=1e-8)
 
 
 def test_calibrator_repairs_distorted_probabilities() -> None:
