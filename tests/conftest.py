@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
+import subprocess
+import sys
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 from hydra import compose, initialize_config_dir
@@ -16,6 +20,26 @@ CONF = ROOT / "conf"
 
 # Models and features must not grab both cores while the test runner uses the other.
 os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+
+def run_script(name: str, *overrides: str) -> subprocess.CompletedProcess[str]:
+    """Run scripts/NAME.py with Hydra overrides, as a user would, from the repository root."""
+    return subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / f"{name}.py"), *overrides],
+        check=False,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=600,
+    )
+
+
+def load_script(name: str) -> ModuleType:
+    """Import scripts/NAME.py as a module (scripts are not part of the package)."""
+    spec = importlib.util.spec_from_file_location(name, ROOT / "scripts" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def compose_config(name: str, overrides: list[str] | None = None) -> DictConfig:

@@ -2,26 +2,13 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import mlflow
 import pandas as pd
 
-from tests.conftest import ROOT
+from tests.conftest import run_script
 from tests.features.handlog import hand_log
-
-
-def run(*overrides: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, str(ROOT / "scripts" / "build_features.py"), *overrides],
-        check=False,
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        timeout=300,
-    )
 
 
 def test_writes_features_and_logs_summary(tmp_path: Path, tracking_uri: str) -> None:
@@ -35,7 +22,7 @@ def test_writes_features_and_logs_summary(tmp_path: Path, tracking_uri: str) -> 
         f"output={out}",
         f"hydra.run.dir={tmp_path / 'h'}",
     ]
-    done = run(*args, f"tracking.uri={tracking_uri}")
+    done = run_script("build_features", *args, f"tracking.uri={tracking_uri}")
     assert done.returncode == 0, done.stderr
     features = pd.read_parquet(out)
     assert features.columns[0] == "customer_id"
@@ -46,15 +33,18 @@ def test_writes_features_and_logs_summary(tmp_path: Path, tracking_uri: str) -> 
     summary = mlflow.artifacts.load_text(r.info.artifact_uri + "/features/summary.csv")
     assert "recency_days" in summary
     before = out.stat().st_mtime_ns
-    again = run(*args, "tracking=disabled")
+    again = run_script("build_features", *args, "tracking=disabled")
     assert again.returncode == 2 and "overwrite=true" in again.stderr
     assert out.stat().st_mtime_ns == before
     assert list(tmp_path.glob(".features.parquet.*")) == []
 
 
 def test_as_of_is_required(tmp_path: Path) -> None:
-    done = run(
-        "tracking=disabled", f"output={tmp_path / 'f.parquet'}", f"hydra.run.dir={tmp_path / 'h'}"
+    done = run_script(
+        "build_features",
+        "tracking=disabled",
+        f"output={tmp_path / 'f.parquet'}",
+        f"hydra.run.dir={tmp_path / 'h'}",
     )
     assert done.returncode == 2 and "as_of is required" in done.stderr
     assert not (tmp_path / "f.parquet").exists()

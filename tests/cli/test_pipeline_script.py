@@ -12,18 +12,7 @@ from pathlib import Path
 import mlflow
 import pytest
 
-from tests.conftest import ROOT
-
-
-def run_script(name: str, *overrides: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, str(ROOT / "scripts" / f"{name}.py"), *overrides],
-        check=False,
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        timeout=600,
-    )
+from tests.conftest import run_script
 
 
 @pytest.fixture(scope="module")

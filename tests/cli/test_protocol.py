@@ -10,8 +10,7 @@ import pytest
 from custlens.cli.config import to_spec
 from custlens.data import DataSpec
 from custlens.errors import CustlensError
-from tests.conftest import compose_config
-from tests.features.test_catalogue import load_script
+from tests.conftest import compose_config, load_script
 
 protocol = load_script("protocol")
 

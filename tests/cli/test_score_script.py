@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import mlflow
@@ -12,18 +10,7 @@ import pandas as pd
 from custlens.data.synthetic import generate_transactions
 from custlens.scoring.scorer import OUTPUT_COLUMNS
 from custlens.tracking import registry
-from tests.conftest import ROOT
-
-
-def run(*overrides: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, str(ROOT / "scripts" / "score.py"), *overrides],
-        check=False,
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        timeout=600,
-    )
+from tests.conftest import run_script
 
 
 def test_score_script_end_to_end(trained, tmp_path: Path) -> None:
@@ -54,7 +41,7 @@ def test_score_script_end_to_end(trained, tmp_path: Path) -> None:
         f"tracking.uri={uri}",
         f"hydra.run.dir={tmp_path / 'h'}",
     ]
-    done = run(*args)
+    done = run_script("score", *args)
     assert done.returncode == 0, done.stderr[-3000:]
     scores = pd.read_csv(out)
     assert list(scores.columns) == list(OUTPUT_COLUMNS)
@@ -62,10 +49,12 @@ def test_score_script_end_to_end(trained, tmp_path: Path) -> None:
     assert len(scores) == known and scores["customer_id"].is_unique
     assert (scores["model_version"] == "custlens-transactions_csv/1").all()
     before = out.stat().st_mtime_ns
-    again = run(*args)
+    again = run_script("score", *args)
     assert again.returncode == 2 and "overwrite=true" in again.stderr
     assert out.stat().st_mtime_ns == before
-    early = run(*[a.replace("2023-06-01", "2019-01-01") for a in args], "overwrite=true")
+    early = run_script(
+        "score", *[a.replace("2023-06-01", "2019-01-01") for a in args], "overwrite=true"
+    )
     assert early.returncode == 2 and "before the start" in early.stderr
     assert out.stat().st_mtime_ns == before
 
@@ -74,7 +63,8 @@ def test_invalid_input_is_refused_before_anything_is_written(tmp_path: Path) -> 
     bad = tmp_path / "log.csv"
     bad.write_text("customer_id,timestamp,amount\nc1,2024-01-01,ten\n")
     out = tmp_path / "scores.parquet"
-    done = run(
+    done = run_script(
+        "score",
         "data=transactions_csv",
         f"data.path={bad}",
         "as_of=2024-01-01",

@@ -3,32 +3,23 @@
 from __future__ import annotations
 
 import subprocess
-import sys
 from pathlib import Path
 
 import mlflow
 import optuna
 
-from tests.conftest import ROOT
+from tests.conftest import run_script
 
 
 def tune(tmp_path: Path, trials: int) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [
-            sys.executable,
-            str(ROOT / "scripts" / "tune.py"),
-            "debug=smoke",
-            "model=churn",
-            f"tuning.n_trials={trials}",
-            f"tuning.storage=sqlite:///{tmp_path / 'study.db'}",
-            f"tracking.uri=sqlite:///{tmp_path / 'mlruns.db'}",
-            f"hydra.run.dir={tmp_path / 'h'}",
-        ],
-        check=False,
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        timeout=600,
+    return run_script(
+        "tune",
+        "debug=smoke",
+        "model=churn",
+        f"tuning.n_trials={trials}",
+        f"tuning.storage=sqlite:///{tmp_path / 'study.db'}",
+        f"tracking.uri=sqlite:///{tmp_path / 'mlruns.db'}",
+        f"hydra.run.dir={tmp_path / 'h'}",
     )
 
 

@@ -2,19 +2,10 @@
 
 from __future__ import annotations
 
-import importlib.util
-
 from custlens.cli.config import to_spec
 from custlens.features.catalogue import DTYPES, catalogue
 from custlens.features.spec import FeatureSpec
-from tests.conftest import ROOT, compose_config
-
-
-def load_script(name: str):
-    spec = importlib.util.spec_from_file_location(name, ROOT / "scripts" / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+from tests.conftest import ROOT, compose_config, load_script
 
 
 def test_docs_are_in_sync_with_the_catalogue() -> None:
