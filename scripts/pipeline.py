@@ -28,12 +28,12 @@ register()
 @exit_on_user_error
 def main(cfg: DictConfig) -> None:
     """Run the pipeline as configured."""
+    output = Path(cfg.scores.output)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    check_output(output, overwrite=cfg.scores.overwrite)  # refuse before hours of training
     with tracked(cfg) as run:
         result = train_job.run(cfg)
         if result.scorer is not None:
-            output = Path(cfg.scores.output)
-            output.parent.mkdir(parents=True, exist_ok=True)
-            check_output(output, overwrite=cfg.scores.overwrite)
             score_job.run(
                 result.loaded, str(result.last_day), result.scorer, output, cfg.chunk_size
             )
