@@ -99,6 +99,24 @@ def score_features(
     return pd.concat(parts, ignore_index=True)
 
 
+def features_as_of(
+    transactions: pd.DataFrame,
+    as_of: str,
+    scorer: Scorer,
+    customers: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """The scorer's feature rows as of `as_of`, with the `as_of` column it expects."""
+    day = pd.Timestamp(to_date(as_of))
+    if day < pd.Timestamp(scorer.data_start):
+        raise CustlensError(
+            f"as_of {day.date()} is before the start of the model's training data "
+            f"({scorer.data_start}); nothing was known then"
+        )
+    features = build_features(transactions, day.date(), scorer.feature_spec, customers)
+    features.insert(1, "as_of", day)
+    return features
+
+
 def score_transactions(
     transactions: pd.DataFrame,
     as_of: str,
@@ -108,14 +126,8 @@ def score_transactions(
     progress: Callable[[Iterable[pd.DataFrame], int], Iterable[pd.DataFrame]] | None = None,
 ) -> tuple[pd.DataFrame, Reconciliation]:
     """Build the features as of `as_of`, score every customer once, and reconcile."""
-    day = pd.Timestamp(to_date(as_of))
-    if day < pd.Timestamp(scorer.data_start):
-        raise CustlensError(
-            f"as_of {day.date()} is before the start of the model's training data "
-            f"({scorer.data_start}); nothing was known then"
-        )
-    features = build_features(transactions, day.date(), scorer.feature_spec, customers)
-    features.insert(1, "as_of", day)
+    features = features_as_of(transactions, as_of, scorer, customers)
+    day = pd.Timestamp(features["as_of"].iloc[0])
     scores = score_features(features, scorer, chunk_size, progress)
     check = reconcile(transactions, day, customers, scores)
     if check.duplicated or check.missing or check.scored != check.expected:
