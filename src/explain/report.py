@@ -65,6 +65,10 @@ def _share(value: float) -> str:
     return f"{value:.0%}" if np.isfinite(value) else "n/a"
 
 
+def _customers(n: int) -> str:
+    return f"{n:,} customer" if n == 1 else f"{n:,} customers"
+
+
 def recent_revenue(features: pd.DataFrame) -> pd.Series:
     """Each customer's net revenue over the last year (to date, if the window is missing)."""
     column = "revenue_365d" if "revenue_365d" in features else "monetary_total"
@@ -137,7 +141,7 @@ def value_risk_matrix(scores: pd.DataFrame) -> pd.DataFrame:
             mask = (scores["value_tier"] == tier) & (scores["churn_risk"] == risk)
             cells[f"{risk} risk"] = (
                 f"{_money(value[mask].sum())} ({_share(value[mask].sum() / total)}; "
-                f"{int(mask.sum()):,} customers)"
+                f"{_customers(int(mask.sum()))})"
             )
         rows[f"Tier {tier}"] = cells
     return pd.DataFrame.from_dict(rows, orient="index")

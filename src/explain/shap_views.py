@@ -16,6 +16,7 @@ import pandas as pd
 
 from custlens.errors import CustlensError
 from custlens.features.build import ATTRIBUTE_PREFIX
+from custlens.features.catalogue import inline
 from custlens.models.gbm import GradientBoostedModel
 
 TASKS = ("churn", "repurchase", "clv")
@@ -138,12 +139,7 @@ def reading(explanation: Explanation, column: str) -> str:
         return f"{label} moves the {outcome}, in a direction that depends on the customer."
     way = "higher" if rho > 0 else "lower"
     pattern = "a clear pattern" if abs(rho) >= 0.6 else "a loose pattern"
-    return f"The higher the {_inline(label)}, the {way} the {outcome} ({pattern})."
-
-
-def _inline(label: str) -> str:
-    """A label inside a sentence: first letter lower-cased unless it starts an acronym."""
-    return label if label[1:2].isupper() else label[:1].lower() + label[1:]
+    return f"The higher the {inline(label)}, the {way} the {outcome} ({pattern})."
 
 
 def contribution_table(explanation: Explanation, row: object, top: int = 10) -> pd.DataFrame:

@@ -20,6 +20,11 @@ DTYPES = {
 }
 
 
+def inline(label: str) -> str:
+    """A label inside a sentence: first letter lower-cased unless it starts an acronym."""
+    return label if label[1:2].isupper() else label[:1].lower() + label[1:]
+
+
 @dataclass(frozen=True)
 class Feature:
     """One output column of the feature builder."""

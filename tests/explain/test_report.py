@@ -60,8 +60,8 @@ def test_value_risk_matrix_splits_the_predicted_value() -> None:
     )
     matrix = rpt.value_risk_matrix(scores)
     assert list(matrix.index) == ["Tier A", "Tier B", "Tier C"]
-    assert matrix.loc["Tier A", "high risk"] == "100 (50%; 1 customers)"
-    assert matrix.loc["Tier C", "medium risk"] == "20 (10%; 1 customers)"
+    assert matrix.loc["Tier A", "high risk"] == "100 (50%; 1 customer)"
+    assert matrix.loc["Tier C", "medium risk"] == "20 (10%; 1 customer)"
     assert matrix.loc["Tier B", "low risk"] == "0 (0%; 0 customers)"
 
 
