@@ -40,6 +40,7 @@ def test_explain_script_writes_one_waterfall_per_model(
         assert (tmp_path / f"why_{task}.png").stat().st_size > 5_000
     assert "churn_probability" in done.stdout
     # The run records the request under a pseudonym; no artifact or parameter names the customer.
+    mlflow.set_tracking_uri(uri)  # other tests in this process may have pointed MLflow elsewhere
     run = mlflow.search_runs(
         experiment_names=["custlens"],
         filter_string="tags.mlflow.runName = 'explain'",
