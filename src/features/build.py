@@ -17,7 +17,7 @@ from custlens.errors import DataError
 from custlens.features import families
 from custlens.features.catalogue import catalogue
 from custlens.features.orders import history, orders, purchase_days
-from custlens.features.probabilistic import BTYD_COLUMNS, add_btyd_features
+from custlens.features.probabilistic import BTYD_COLUMNS, btyd_columns
 from custlens.features.source import Transactions, as_table, connect, to_date
 from custlens.features.spec import FeatureSpec
 
@@ -47,9 +47,9 @@ def build_features(
         frame = con.to_pyarrow(expr).to_pandas(types_mapper=_PANDAS_TYPES.get)
     finally:
         order_table.release()
-    if spec.btyd:
-        frame = add_btyd_features(frame, spec.horizon_days, spec.repurchase_days)
-        frame = frame[[c for c in frame.columns if c not in BTYD_COLUMNS] + list(BTYD_COLUMNS)]
+    if spec.btyd:  # the last columns, after any customer attributes
+        for column, values in btyd_columns(frame, spec.horizon_days, spec.repurchase_days).items():
+            frame[column] = values
     return finish(frame, spec)
 
 
