@@ -16,8 +16,8 @@ from ibis.expr.types import Table
 from custlens.errors import DataError
 from custlens.features import families
 from custlens.features.catalogue import catalogue
-from custlens.features.orders import history, orders, purchase_days
-from custlens.features.probabilistic import BTYD_COLUMNS, add_btyd_features
+from custlens.features.orders import history, in_sequence, orders
+from custlens.features.probabilistic import BTYD_COLUMNS, btyd_columns
 from custlens.features.source import Transactions, as_table, connect, to_date
 from custlens.features.spec import FeatureSpec
 
@@ -47,9 +47,9 @@ def build_features(
         frame = con.to_pyarrow(expr).to_pandas(types_mapper=_PANDAS_TYPES.get)
     finally:
         order_table.release()
-    if spec.btyd:
-        frame = add_btyd_features(frame, spec.horizon_days, spec.repurchase_days)
-        frame = frame[[c for c in frame.columns if c not in BTYD_COLUMNS] + list(BTYD_COLUMNS)]
+    if spec.btyd:  # the last columns, after any customer attributes
+        for column, values in btyd_columns(frame, spec.horizon_days, spec.repurchase_days).items():
+            frame[column] = values
     return finish(frame, spec)
 
 
@@ -62,16 +62,18 @@ def feature_table(
 ) -> Table:
     """The feature expression over the lines up to `as_of` and their orders (unexecuted)."""
     parts = [
-        families.activity(order_table, as_of, spec.windows, spec.horizon_days),
-        families.rhythm(purchase_days(order_table)),
+        families.activity(in_sequence(order_table), as_of, spec.windows, spec.horizon_days),
         families.products(lines),
         families.home_country(order_table),
     ]
-    ids = parts[0].select("customer_id")
+    table, rest = parts[0], parts[1:]  # one row per customer with an order
     if customers is not None:
-        ids = ids.union(ibis.memtable(customers[["customer_id"]].astype({"customer_id": str})))
-    table = ids.distinct()
-    for part in parts:
+        ids = table.select("customer_id").union(
+            ibis.memtable(customers[["customer_id"]].astype({"customer_id": str}))
+        )
+        rest = parts
+        table = ids.distinct()
+    for part in rest:
         table = table.left_join(part, "customer_id").drop("customer_id_right")
     return derive(table, as_of, spec, customers)
 
@@ -108,7 +110,7 @@ def derive(t: Table, as_of: date, spec: FeatureSpec, customers: pd.DataFrame | N
         "cancelled_orders": t.n_cancelled_orders,
         "as_of_day_of_year": ibis.literal(as_of.timetuple().tm_yday),
         "region": region,
-        "btyd_frequency": t.purchase_days - 1,
+        "btyd_frequency": ibis.ifelse(t.purchase_days > 0, t.purchase_days - 1, 0),
         "btyd_monetary": _ratio(t.btyd_repeat_value, t.purchase_days - 1),
     }
     for name in families.WEEKDAYS:

@@ -27,8 +27,10 @@ def _only(condition: ibis.Value, value: ibis.Value) -> ibis.Value:
 
 
 def activity(orders: Table, as_of: date, windows: list[int], horizon_days: int) -> Table:
-    """RFM, tenure, windows, returns and calendar shares, from the order table.
+    """RFM, tenure, windows, returns, calendar shares and rhythm, from the orders in sequence.
 
+    One aggregation over `orders.in_sequence`: the window that finds each purchase day's
+    predecessor already sorted the orders, so the rhythm family needs no pass of its own.
     The "same season last year" window is the year-earlier copy of the coming horizon,
     (as_of - 365, as_of - 365 + horizon]: what the customer did then foretells seasonal buyers.
     """
@@ -61,27 +63,42 @@ def activity(orders: Table, as_of: date, windows: list[int], horizon_days: int) 
         aggregates[f"n_{name}"] = _count(buy & (o.weekday == index))
     for quarter in range(1, 5):
         aggregates[f"n_q{quarter}"] = _count(buy & (o.quarter == quarter))
+    aggregates.update(rhythm(o))
     out = o.group_by("customer_id").aggregate(**aggregates)
+    btyd_recency = out.last_day.delta(out.first_day, unit="day")
     return out.mutate(
         recency_days=as_of_day.delta(out.last_day, unit="day"),
         tenure_days=as_of_day.delta(out.first_day, unit="day"),
         inactive_days=as_of_day.delta(out.last_activity_day, unit="day"),
         first_purchase_month=out.first_day.month(),
+        # The mean gap in closed form: the gaps add up to last minus first purchase day.
+        gap_mean=ibis.ifelse(
+            out.purchase_days > 1,
+            btyd_recency.cast("float64") / (out.purchase_days - 1).cast("float64"),
+            ibis.null("float64"),
+        ),
+        last_gap=out.last_day.delta(out.previous_purchase_day, unit="day"),
+        btyd_recency_days=btyd_recency,
     )
 
 
-def rhythm(days: Table) -> Table:
-    """Gaps between purchase days, and the inputs of the BG/NBD and Gamma-Gamma models."""
-    first = days.day.min()
-    return days.group_by("customer_id").aggregate(
-        purchase_days=days.day.count(),
-        gap_mean=days.gap.mean(),
-        gap_median=days.gap.median(),
-        gap_std=days.gap.std().round(9),  # streaming std: last bits vary
-        last_gap=days.gap.argmax(days.day),
-        btyd_recency_days=days.day.max().delta(first, unit="day"),
-        btyd_repeat_value=money(days.value.sum() - days.value.argmin(days.day)),
-    )
+def rhythm(orders: Table) -> dict[str, ibis.Value]:
+    """Aggregates of the gaps between purchase days (orders in sequence, see `in_sequence`).
+
+    A gap is counted on the first order of each purchase day after the first: its previous
+    purchase order lies on an earlier day. The largest such previous day is the purchase day
+    before the last, which gives the last gap without sorting again.
+    """
+    o, buy = orders, orders.is_purchase
+    step = buy & o.prev_day.notnull() & (o.day > o.prev_day)
+    gap = _only(step, o.day.delta(o.prev_day, unit="day"))
+    return {
+        "purchase_days": _count(buy & (o.prev_day.isnull() | (o.day > o.prev_day))),
+        "gap_median": gap.median(),
+        "gap_std": gap.std().round(9),  # streaming std: last bits vary
+        "previous_purchase_day": _only(step, o.prev_day).max(),
+        "btyd_repeat_value": money(_only(buy & (o.day > o.kind_first_day), o.value).sum()),
+    }
 
 
 def products(lines: Table) -> Table:

@@ -1,4 +1,4 @@
-"""Intermediate tables: lines up to `as_of`, orders, and purchase days (Ibis expressions)."""
+"""Intermediate tables: lines up to `as_of` and orders in purchase sequence (Ibis expressions)."""
 
 from __future__ import annotations
 
@@ -41,13 +41,13 @@ def orders(lines: Table) -> Table:
     )
 
 
-def purchase_days(order_table: Table) -> Table:
-    """One row per customer and day with a purchase, its value and the gap since the last one.
+def in_sequence(order_table: Table) -> Table:
+    """The orders with, per customer, the day of the previous order of the same kind (purchase
+    or cancellation) and the first day of that kind: one window, one sort.
 
-    Gaps are counted between purchase days, so two orders on one day are one purchase occasion
-    (as the BG/NBD model counts them).
+    Two orders on one day are one purchase occasion (as the BG/NBD model counts them), so the
+    gaps between purchase days are the positive differences `day - prev_day`.
     """
-    bought = order_table.filter(order_table.is_purchase)
-    days = bought.group_by(["customer_id", "day"]).aggregate(value=money(bought.value.sum()))
-    previous = days.day.lag().over(ibis.window(group_by=days.customer_id, order_by=days.day))
-    return days.mutate(gap=days.day.delta(previous, unit="day"))
+    o = order_table
+    window = ibis.window(group_by=[o.customer_id, o.is_purchase], order_by=o.day)
+    return o.mutate(prev_day=o.day.lag().over(window), kind_first_day=o.day.min().over(window))

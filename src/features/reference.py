@@ -16,6 +16,47 @@ def duckdb_floor(path: str | Path) -> pd.DataFrame:
     return duckdb.connect().execute(query, [str(path)]).df()
 
 
+# The passes over the lines that no build of this catalogue can skip, rolled up to one row per
+# customer like the feature table: the order-level pass (RFM, windows, rhythm, returns, calendar
+# and basket lines/units all need one value per order) and the customer x product pass
+# (distinct products, top product share). Bare counts and sums: a lower bound, not features.
+ORDERS_SQL = """
+    SELECT customer_id, count(*) AS orders, sum(n) AS lines FROM (
+        SELECT customer_id, order_id, count(*) AS n FROM read_parquet($path) GROUP BY 1, 2
+    ) GROUP BY 1"""
+PRODUCTS_SQL = """
+    SELECT customer_id, count(*) AS products, max(revenue) AS top FROM (
+        SELECT customer_id, product_id, sum(amount) AS revenue FROM read_parquet($path)
+        GROUP BY 1, 2
+    ) GROUP BY 1"""
+BOTH_SQL = """
+    SELECT * FROM (
+        SELECT customer_id, count(*) AS orders, sum(n) AS lines FROM (
+            SELECT customer_id, order_id, count(*) AS n FROM read_parquet($path) GROUP BY 1, 2
+        ) GROUP BY 1
+    ) JOIN (
+        SELECT customer_id, count(*) AS products, max(revenue) AS top FROM (
+            SELECT customer_id, product_id, sum(amount) AS revenue FROM read_parquet($path)
+            GROUP BY 1, 2
+        ) GROUP BY 1
+    ) USING (customer_id)"""
+
+
+def duckdb_order_pass(path: str | Path) -> pd.DataFrame:
+    """Lower bound, part 1: the bare GROUP BY (customer, order), rolled up per customer."""
+    return duckdb.connect().execute(ORDERS_SQL, {"path": str(path)}).df()
+
+
+def duckdb_product_pass(path: str | Path) -> pd.DataFrame:
+    """Lower bound, part 2: the bare GROUP BY (customer, product), rolled up per customer."""
+    return duckdb.connect().execute(PRODUCTS_SQL, {"path": str(path)}).df()
+
+
+def duckdb_both_passes(path: str | Path) -> pd.DataFrame:
+    """Lower bound for the whole catalogue: both unavoidable passes in one query, joined."""
+    return duckdb.connect().execute(BOTH_SQL, {"path": str(path)}).df()
+
+
 def pandas_rfm(path: str | Path, as_of: str) -> pd.DataFrame:
     """Core RFM features with a straightforward pandas groupby (the alternative)."""
     lines = pd.read_parquet(path, columns=["customer_id", "order_id", "timestamp", "amount"])

@@ -367,3 +367,29 @@ def test_penalizer_shrinks_and_time_unit_is_a_rescaling(simulated: pd.DataFrame)
     assert sum(v**2 for v in penalized.params_.values()) < sum(
         v**2 for v in weeks.params_.values()
     )
+
+
+def test_analytic_gradients_match_finite_differences() -> None:
+    # The fits use analytic gradients; they must be those of the likelihoods the tests above
+    # check against published estimates.
+    from scipy.optimize import approx_fprime
+
+    rng = np.random.default_rng(5)
+    x = rng.poisson(2.0, 3000).astype(float)
+    age = rng.integers(1, 100, 3000) / 7.0
+    recency = np.where(x > 0, age * rng.random(3000), 0.0)
+    distinct = [btyd._Distinct(v) for v in (x, recency, age)]
+    for params in (np.array([0.5, 3.0, 0.8, 2.5]), np.array([2.0, 0.3, 1.5, 0.7])):
+        value, gradient = btyd._bgnbd_neg_ll_grad(params, *distinct)
+        mean_nll = lambda p: np.mean(btyd._bgnbd_neg_ll(p, x, recency, age))  # noqa: E731
+        assert value == pytest.approx(mean_nll(params), rel=1e-12)
+        np.testing.assert_allclose(gradient, approx_fprime(params, mean_nll, 1e-7), rtol=1e-5)
+    freq = 1 + rng.poisson(2.0, 3000).astype(float)
+    spend = rng.gamma(5.0, 3.0, 3000)
+    for params in (np.array([6.0, 4.0, 15.0]), np.array([1.0, 2.0, 0.5])):
+        value, gradient = btyd._gg_neg_ll_grad(
+            params, btyd._Distinct(freq), np.log(freq), spend, np.log(spend)
+        )
+        mean_nll = lambda p: np.mean(btyd._gg_neg_ll(p, freq, spend))  # noqa: E731
+        assert value == pytest.approx(mean_nll(params), rel=1e-12)
+        np.testing.assert_allclose(gradient, approx_fprime(params, mean_nll, 1e-7), rtol=1e-5)
