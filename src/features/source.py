@@ -89,7 +89,7 @@ def read_parquet(path: str, con: ibis.BaseBackend) -> Table:
 def register_frame(frame: pd.DataFrame, con: ibis.BaseBackend) -> Table:
     """A DataFrame as a table of `con` itself: an in-memory table would bind to ibis's default
     backend. Spark has no temporary tables, so there it is a temporary view (Arrow-loaded)."""
-    name = f"transactions_{uuid.uuid4().hex}"
+    name = f"custlens_{uuid.uuid4().hex}"
     if con.name == "pyspark":
         return con.create_view(name, ibis.memtable(frame))
     return con.create_table(name, frame, temp=True)
