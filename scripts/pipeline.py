@@ -16,10 +16,11 @@ import hydra
 from omegaconf import DictConfig
 
 from custlens.cli import score_job, train_job
-from custlens.cli.config import register
+from custlens.cli.config import register, to_spec
 from custlens.cli.errors import exit_on_user_error
 from custlens.cli.output import check_output
 from custlens.cli.runs import tracked
+from custlens.engines import EngineSpec, open_engine
 
 register()
 
@@ -34,9 +35,10 @@ def main(cfg: DictConfig) -> None:
     with tracked(cfg) as run:
         result = train_job.run(cfg)
         if result.scorer is not None:
-            score_job.run(
-                result.loaded, str(result.last_day), result.scorer, output, cfg.chunk_size
-            )
+            with open_engine(to_spec(cfg.engine, EngineSpec)) as con:  # features on the engine
+                score_job.run(
+                    result.loaded, str(result.last_day), result.scorer, output, cfg.chunk_size, con
+                )
         if run is not None:
             print(f"Tracked as MLflow run {run.info.run_id} ({cfg.tracking.uri})")
 
