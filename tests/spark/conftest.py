@@ -6,22 +6,15 @@ installs the `spark` extra).
 
 from __future__ import annotations
 
-import os
-import shutil
-
 import pandas as pd
 import pytest
 
 from custlens.data.synthetic import generate_transactions
+from tests.conftest import java_available
 from tests.features.handlog import ROWS, hand_log
 from tests.features.test_labels_frames import LATER
 
 AS_OF = "2024-03-01"
-
-
-def java_available() -> bool:
-    home = os.environ.get("JAVA_HOME")
-    return bool(shutil.which("java") or (home and os.path.isdir(os.path.join(home, "bin"))))
 
 
 @pytest.fixture(scope="session")
