@@ -8,6 +8,7 @@ settings that do not depend on the machine (UTC, Arrow transfers, the configured
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import sys
@@ -71,35 +72,51 @@ def _check_java() -> None:
 def spark_session(spec: EngineSpec) -> Iterator[Any]:
     """A Spark session as configured, stopped (and its temporary folder removed) afterwards."""
     require_pyspark()
+    remote = spec.master.startswith("sc://")
+    if not remote:
+        _check_java()
+    local = is_local(spec.master)
+    warehouse = tempfile.mkdtemp(prefix="custlens-spark-") if local else None
+    try:
+        session = _start(spec, warehouse)
+        try:
+            yield session
+        finally:
+            session.stop()
+    finally:
+        if warehouse:
+            shutil.rmtree(warehouse, ignore_errors=True)
+
+
+def _start(spec: EngineSpec, warehouse: str | None) -> Any:
+    """Build the session; a local one (with a warehouse folder) on loopback only."""
     from pyspark.sql import SparkSession
 
+    remote = spec.master.startswith("sc://")
     builder = SparkSession.builder.appName(spec.app_name)
+    builder = builder.remote(spec.master) if remote else builder.master(spec.master)
     conf = dict(COMMON_CONF)
-    warehouse = None
-    if spec.master.startswith("sc://"):
-        builder = builder.remote(spec.master)
-    else:
-        _check_java()
-        builder = builder.master(spec.master)
-        if is_local(spec.master):
-            # Read by the JVM and the Python workers when they start, so set before the session.
-            os.environ["SPARK_LOCAL_IP"] = LOOPBACK
-            os.environ["PYSPARK_PYTHON"] = sys.executable
-            os.environ["PYSPARK_DRIVER_PYTHON"] = sys.executable
-            warehouse = tempfile.mkdtemp(prefix="custlens-spark-")
-            conf.update(local_conf(warehouse))
+    if warehouse:
+        # Read by the JVM and the Python workers when they start, so set before the session.
+        os.environ["SPARK_LOCAL_IP"] = LOOPBACK
+        os.environ["PYSPARK_PYTHON"] = sys.executable
+        os.environ["PYSPARK_DRIVER_PYTHON"] = sys.executable
+        conf.update(local_conf(warehouse))
     conf.update(spec.conf)
     for key, value in conf.items():
         builder = builder.config(key, value)
-    session = builder.getOrCreate()
-    if not spec.master.startswith("sc://"):  # Connect sessions have no SparkContext
-        session.sparkContext.setLogLevel("ERROR")
     try:
-        yield session
-    finally:
-        session.stop()
-        if warehouse:
-            shutil.rmtree(warehouse, ignore_errors=True)
+        session = builder.getOrCreate()
+    except ImportError as exc:  # Spark Connect's client libraries (grpcio, ...)
+        version = require_pyspark().__version__
+        raise CustlensError(
+            f"{spec.master} needs Spark Connect's client: pip install 'pyspark[connect]=="
+            f"{version}' ({exc})"
+        ) from None
+    if not remote:  # Connect sessions have no SparkContext
+        session.sparkContext.setLogLevel("ERROR")
+    logging.getLogger("py4j").setLevel(logging.WARNING)  # one INFO line per gateway call
+    return session
 
 
 def backend(session: Any) -> ibis.BaseBackend:

@@ -55,3 +55,16 @@ def test_local_session_listens_on_loopback_only(spark) -> None:
     assert spark.conf.get("spark.ui.enabled") == "false"
     assert spark.conf.get("spark.sql.session.timeZone") == "UTC"
     assert os.environ["PYSPARK_PYTHON"] == sys.executable
+
+
+def test_spark_connect_without_its_client_names_the_extra() -> None:
+    pytest.importorskip("pyspark")
+    try:
+        import grpc  # noqa: F401
+    except ImportError:
+        pass
+    else:
+        pytest.skip("grpcio is installed: the Connect client would try to connect")
+    spec = EngineSpec(name="spark", master="sc://127.0.0.1:15999")
+    with pytest.raises(CustlensError, match=r"pyspark\[connect\]"), open_engine(spec):
+        pass
