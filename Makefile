@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PYTEST := $(BIN)/python -m pytest
 
-.PHONY: setup demo test test-all lint format bench mlflow-ui sample clean
+.PHONY: setup browser demo test test-all lint format bench mlflow-ui sample clean
 
 setup: $(STAMP)
 
@@ -14,6 +14,16 @@ $(STAMP): pyproject.toml requirements.lock
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c requirements.lock -e ".[dev,spark]"
 	@touch $(STAMP)
+
+# Debian's Chromium, for the report's browser test (as root, or through sudo). The package lists
+# are refreshed only when the install fails on stale ones.
+APT_CHROMIUM := env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  echo "installing Debian's chromium for the browser test"; \
+	  $$SUDO $(APT_CHROMIUM) >/dev/null 2>&1 || \
+	  { $$SUDO apt-get update -qq && $$SUDO $(APT_CHROMIUM) >/dev/null; }; }
 
 demo: setup
 	$(BIN)/python scripts/pipeline.py
@@ -26,11 +36,12 @@ format: setup
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-test: lint
-	$(PYTEST) -m "not slow" -n 2 --dist loadfile
+# CUSTLENS_REQUIRE_BROWSER=1: the browser test fails rather than skips without Chromium.
+test: lint browser
+	CUSTLENS_REQUIRE_BROWSER=1 $(PYTEST) -m "not slow" -n 2 --dist loadfile
 
-test-all: lint
-	$(PYTEST)
+test-all: lint browser
+	CUSTLENS_REQUIRE_BROWSER=1 $(PYTEST)
 
 mlflow-ui: setup
 	$(BIN)/mlflow ui --backend-store-uri sqlite:///mlruns/mlflow.db --host 127.0.0.1 --port 5000

@@ -25,15 +25,15 @@ currency totals zero when nothing happened; ratios and gaps are empty (NaN) when
 `tenure_days` is also the BG/NBD age `T`. Customers of a customer table without any transaction
 get a row with `has_purchase` false and the table's attributes as `attr_<name>`.
 
-| feature | family | unit | definition | type |
-|---|---|---|---|---|
+| feature | label in reports | family | unit | definition | type |
+|---|---|---|---|---|---|
 """
 
 
 def render() -> str:
     """The catalogue as Markdown."""
     rows = [
-        f"| `{f.name}` | {f.family} | {f.unit} | {f.definition} | {f.dtype} |"
+        f"| `{f.name}` | {f.title} | {f.family} | {f.unit} | {f.definition} | {f.dtype} |"
         for f in catalogue(FeatureSpec())
     ]
     return HEADER + "\n".join(rows) + "\n"

@@ -5,7 +5,8 @@
 Loads, validates and cleans the transactions and records the data-quality report; trains the
 segmentation, churn, repurchase and CLV models with their baselines, prints the backtest
 leaderboard and registers the scorer (the same job as scripts/train.py); then scores every
-customer as of the last day of data and writes them to `scores.output`.
+customer as of the last day of data and writes them to `scores.output`; ends with the
+stakeholder report (`report.output`, default reports/<data>_<last day>.html).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from pathlib import Path
 import hydra
 from omegaconf import DictConfig
 
-from custlens.cli import score_job, train_job
+from custlens.cli import report_job, score_job, train_job
 from custlens.cli.config import register, to_spec
 from custlens.cli.errors import exit_on_user_error
 from custlens.cli.output import check_output
@@ -32,13 +33,16 @@ def main(cfg: DictConfig) -> None:
     output = Path(cfg.scores.output)
     output.parent.mkdir(parents=True, exist_ok=True)
     check_output(output, overwrite=cfg.scores.overwrite)  # refuse before hours of training
+    settings = to_spec(cfg.report, report_job.ReportSettings)
+    if settings.output:
+        report_job.report_path(settings, cfg.data.name, "")
     with tracked(cfg) as run:
         result = train_job.run(cfg)
         if result.scorer is not None:
+            last_day = str(result.last_day)
             with open_engine(to_spec(cfg.engine, EngineSpec)) as con:  # features on the engine
-                score_job.run(
-                    result.loaded, str(result.last_day), result.scorer, output, cfg.chunk_size, con
-                )
+                score_job.run(result.loaded, last_day, result.scorer, output, cfg.chunk_size, con)
+            report_job.run(result.loaded, last_day, result.scorer, cfg.data.name, settings)
         if run is not None:
             print(f"Tracked as MLflow run {run.info.run_id} ({cfg.tracking.uri})")
 

@@ -66,12 +66,12 @@ def score(con: object, path: str, as_of: str, model_dir: str, out: Path) -> int:
     """Features plus scores with reasons, written as Parquet (Spark: by the model's UDF)."""
     import pandas as pd
 
-    from custlens.scoring.batch import score_features, scoring_features
+    from custlens.scoring.batch import features_as_of, score_features
     from custlens.tracking import registry
 
     uri = Path(model_dir, "model_uri.txt").read_text().strip()
     scorer = registry.load_scorer(uri)
-    frame = scoring_features(path, as_of, scorer, con=con)
+    frame = features_as_of(path, as_of, scorer, con=con)
     if con.name != "pyspark":
         scores = score_features(frame, scorer)
         scores.to_parquet(out / "scores.parquet", index=False)
@@ -94,7 +94,7 @@ def log_model(model_dir: str) -> None:
     import mlflow
 
     from custlens.data.synthetic import generate_transactions
-    from custlens.scoring.batch import scoring_features
+    from custlens.scoring.batch import features_as_of
     from custlens.tracking import registry
     from custlens.tracking.mlflow_io import use_store
 
@@ -102,7 +102,7 @@ def log_model(model_dir: str) -> None:
     use_store(f"sqlite:///{folder / 'mlflow.db'}", "scaling")
     scorer = pickle.loads((folder / "scorer.pkl").read_bytes())  # noqa: S301
     log, _ = generate_transactions(300, start="2021-01-01", end="2023-06-30", seed=1)
-    example = scoring_features(log, "2023-06-01", scorer).head(200)
+    example = features_as_of(log, "2023-06-01", scorer).head(200)
     with mlflow.start_run():
         info = registry.log_scorer(scorer, example)
     (folder / "model_uri.txt").write_text(info.model_uri)

@@ -11,10 +11,8 @@ from pathlib import Path
 from types import ModuleType
 
 import pytest
-from hydra import compose, initialize_config_dir
-from omegaconf import DictConfig
 
-from custlens.cli.config import register, shared_data_dir
+from custlens.cli.config import compose_config, shared_data_dir
 
 ROOT = Path(__file__).resolve().parents[1]
 CONF = ROOT / "conf"
@@ -49,11 +47,7 @@ def load_script(name: str) -> ModuleType:
     return module
 
 
-def compose_config(name: str, overrides: list[str] | None = None) -> DictConfig:
-    """Compose a primary config the way the scripts do."""
-    register()
-    with initialize_config_dir(config_dir=str(CONF), version_base=None):
-        return compose(config_name=name, overrides=overrides or [])
+__all__ = ["CONF", "ROOT", "compose_config", "load_script", "run_script"]
 
 
 @pytest.fixture(autouse=True)
@@ -100,3 +94,32 @@ def trained():
     result = train_job.run(compose_config("train", ["debug=smoke", "tracking=disabled"]))
     assert result.scorer is not None
     return result
+
+
+SMOKE_DATA = [
+    "data=synthetic",
+    "data.synthetic.n_customers=1500",
+    "data.synthetic.start=2021-01-01",
+    "data.synthetic.end=2023-06-30",
+]  # the data of debug=smoke, for scripts whose configs have no debug group
+
+
+@pytest.fixture(scope="session")
+def champion_store(trained, tmp_path_factory: pytest.TempPathFactory) -> tuple[str, Path]:
+    """The smoke scorer registered as custlens-synthetic@champion in a throwaway store."""
+    import mlflow
+
+    from custlens.scoring.batch import features_as_of
+    from custlens.tracking import registry
+    from custlens.tracking.mlflow_io import use_store
+
+    folder = tmp_path_factory.mktemp("store")
+    uri = f"sqlite:///{folder / 'mlflow.db'}"
+    use_store(uri, "custlens")
+    loaded = trained.loaded
+    example = features_as_of(loaded.transactions, str(trained.last_day), trained.scorer)
+    with mlflow.start_run():
+        info = registry.log_scorer(trained.scorer, example)
+    version = registry.register(info.model_uri, "custlens-synthetic", {})
+    registry.promote("custlens-synthetic", version)
+    return uri, folder

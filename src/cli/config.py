@@ -10,6 +10,7 @@ import os
 from pathlib import Path
 from typing import Any, TypeVar
 
+from hydra import compose, initialize_config_dir
 from hydra.core.config_store import ConfigStore
 from omegaconf import DictConfig, OmegaConf
 
@@ -43,6 +44,13 @@ def register() -> None:
     store.store(group="features", name="schema", node=FeatureSpec)
     store.store(group="labels", name="schema", node=LabelSpec)
     store.store(group="engine", name="schema", node=EngineSpec)
+
+
+def compose_config(name: str, overrides: list[str] | None = None) -> DictConfig:
+    """A primary config composed as the scripts compose it (for notebooks and tests)."""
+    register()
+    with initialize_config_dir(config_dir=str(project_root() / "conf"), version_base=None):
+        return compose(config_name=name, overrides=overrides or [])
 
 
 def to_spec(node: DictConfig, kind: type[T]) -> T:

@@ -16,9 +16,9 @@ from custlens.errors import CustlensError
 from custlens.scoring.batch import (
     Reconciliation,
     check_reconciliation,
+    features_as_of,
     reconcile,
     score_transactions,
-    scoring_features,
     summary,
 )
 from custlens.scoring.scorer import Scorer
@@ -82,7 +82,8 @@ def run_spark(
 
     session = session_of(con)
     scorer = registry.load_scorer(model_uri)  # on the driver: feature settings and checks
-    features = scoring_features(loaded.transactions, as_of, scorer, loaded.customers, con)
+    features = features_as_of(loaded.transactions, as_of, scorer, loaded.customers, con)
+    scorer.check_features(features)  # here, before any executor starts
     udf, inputs = registry.spark_scorer_udf(session, model_uri)
     partitions = int(session.conf.get("spark.sql.shuffle.partitions"))
     scored = spark.apply_scorer(

@@ -10,6 +10,7 @@ import pandas as pd
 from omegaconf import DictConfig, OmegaConf
 
 from custlens.cli.config import to_spec
+from custlens.cli.report_job import log_explanations
 from custlens.data import DataSpec, LoadedData, load
 from custlens.engines import EngineSpec, open_engine
 from custlens.features.build import build_features
@@ -17,7 +18,7 @@ from custlens.features.catalogue import catalogue
 from custlens.features.frames import data_span, rolling_cutoffs, training_frame
 from custlens.features.spec import FeatureSpec, FrameSpec, LabelSpec
 from custlens.models import leaderboard, plots, views
-from custlens.models.pipeline import Evaluation, backtest, fit_models
+from custlens.models.pipeline import BacktestSummary, Evaluation, backtest, fit_models, summarise
 from custlens.models.segmentation import CustomerSegmenter
 from custlens.models.training import ModelSettings
 from custlens.scoring.scorer import Scorer
@@ -120,10 +121,11 @@ def run(cfg: DictConfig) -> TrainingResult:
     mlflow_io.log_metrics({"frame.rows": len(frame), "frame.cutoffs": len(cutoffs)})
     supervised = [t for t in SUPERVISED if t in tasks]
     settings = settings_of(cfg)
-    board = None
+    board, summary = None, None
     if supervised:
         evaluation = backtest(frame, horizon, settings, supervised)
         board = evaluation.leaderboard
+        summary = summarise(evaluation, horizon)
         log_evaluation(evaluation)
         text = leaderboard.format_leaderboard(board)
         mlflow_io.log_text(text, "leaderboard.txt")
@@ -141,7 +143,7 @@ def run(cfg: DictConfig) -> TrainingResult:
         segmenter = fit_segmenter(cfg, today, _safe_previous(name))
     scorer = None
     if set(tasks) >= {"segmentation", *SUPERVISED} and board is not None:
-        scorer = export(cfg, models, segmenter, today, frame, board, first)
+        scorer = export(cfg, models, segmenter, today, frame, summary, first)
     return TrainingResult(loaded, last, board, scorer)
 
 
@@ -158,9 +160,9 @@ def export(
     segmenter: CustomerSegmenter,
     today: pd.DataFrame,
     frame: pd.DataFrame,
-    board: pd.DataFrame,
+    summary: BacktestSummary,
     first: Any,
-) -> None:
+) -> Scorer:
     """Build the scorer, log it as a pyfunc, register it and decide on the champion alias."""
     fspec = to_spec(cfg.features, FeatureSpec)
     clv_today = models.clv.predict(today)
@@ -180,13 +182,16 @@ def export(
         config_hash=config_hash(cfg),
         quantiles=(min(quantiles), max(quantiles)) if len(quantiles) >= 2 else None,
         feature_spec=fspec,
+        backtest=summary,
     )
     import mlflow
 
     if mlflow.active_run() is None:
         return scorer
+    with mlflow_io.child_run("explanations"):
+        log_explanations(scorer, today, cfg.explain.shap_rows, cfg.seed)
     info = registry.log_scorer(scorer, today)
-    score = leaderboard.headline_score(board)
+    score = leaderboard.headline_score(summary.leaderboard)
     fingerprint = f"{cfg.data.name}|{frame['as_of'].max().date()}|{cfg.horizon_days}|{len(frame)}"
     tags = {
         "backtest_fingerprint": fingerprint,

@@ -20,6 +20,11 @@ DTYPES = {
 }
 
 
+def inline(label: str) -> str:
+    """A label inside a sentence: first letter lower-cased unless it starts an acronym."""
+    return label if label[1:2].isupper() else label[:1].lower() + label[1:]
+
+
 @dataclass(frozen=True)
 class Feature:
     """One output column of the feature builder."""
@@ -29,6 +34,13 @@ class Feature:
     unit: str
     definition: str
     kind: str = "number"  # a key of DTYPES
+    label: str = ""  # a short plain-language name for plots and reports
+
+    @property
+    def title(self) -> str:
+        """The label, or the definition when no label was given, capitalised."""
+        text = self.label or self.definition
+        return text[:1].upper() + text[1:]
 
     @property
     def dtype(self) -> str:
@@ -39,21 +51,72 @@ class Feature:
 def _base() -> list[Feature]:
     f = Feature
     return [
-        f("has_purchase", "status", "yes/no", "at least one purchase on or before as_of", "flag"),
-        f("recency_days", "rfm", "days", "days from the last purchase day to as_of"),
-        f("frequency", "rfm", "orders", "purchase orders on or before as_of", "count"),
+        f(
+            "has_purchase",
+            "status",
+            "yes/no",
+            "at least one purchase on or before as_of",
+            "flag",
+            "has bought",
+        ),
+        f(
+            "recency_days",
+            "rfm",
+            "days",
+            "days from the last purchase day to as_of",
+            label="days since last purchase",
+        ),
+        f(
+            "frequency",
+            "rfm",
+            "orders",
+            "purchase orders on or before as_of",
+            "count",
+            label="number of orders",
+        ),
         f(
             "monetary_total",
             "rfm",
             "currency",
             "net revenue to date (purchases minus returns)",
             "amount",
+            label="revenue to date",
         ),
-        f("monetary_mean", "rfm", "currency", "mean net value of a purchase order"),
-        f("monetary_max", "rfm", "currency", "largest net value of a purchase order"),
-        f("tenure_days", "tenure", "days", "days from the first purchase day to as_of"),
-        f("inactive_days", "tenure", "days", "days since any line, purchase or return"),
-        f("orders_per_month", "tenure", "orders/month", "orders per month since the first"),
+        f(
+            "monetary_mean",
+            "rfm",
+            "currency",
+            "mean net value of a purchase order",
+            label="average order value",
+        ),
+        f(
+            "monetary_max",
+            "rfm",
+            "currency",
+            "largest net value of a purchase order",
+            label="largest order value",
+        ),
+        f(
+            "tenure_days",
+            "tenure",
+            "days",
+            "days from the first purchase day to as_of",
+            label="days since first purchase",
+        ),
+        f(
+            "inactive_days",
+            "tenure",
+            "days",
+            "days since any line, purchase or return",
+            label="days since any activity",
+        ),
+        f(
+            "orders_per_month",
+            "tenure",
+            "orders/month",
+            "orders per month since the first",
+            label="orders per month",
+        ),
     ]
 
 
@@ -86,6 +149,7 @@ def _windows(spec: FeatureSpec) -> list[Feature]:
             f"purchase orders in the same {spec.horizon_days} days a year earlier "
             "(the coming horizon, one year back)",
             "count",
+            label="orders in the same season last year",
         )
     )
     out.append(
@@ -95,6 +159,7 @@ def _windows(spec: FeatureSpec) -> list[Feature]:
             "currency",
             f"net revenue in the same {spec.horizon_days} days a year earlier",
             "amount",
+            label="revenue in the same season last year",
         )
     )
     for recent, longer in spec.trends:
@@ -106,6 +171,7 @@ def _windows(spec: FeatureSpec) -> list[Feature]:
                     "ratio",
                     f"{what} per day in the last {recent} days over {what} per day in the last "
                     f"{longer} days (1 = steady, above 1 = speeding up)",
+                    label=f"{what} trend, last {recent} vs {longer} days",
                 )
             )
     return out
@@ -114,16 +180,58 @@ def _windows(spec: FeatureSpec) -> list[Feature]:
 def _rhythm_basket_returns() -> list[Feature]:
     f = Feature
     return [
-        f("gap_mean", "rhythm", "days", "mean gap between purchase days"),
-        f("gap_median", "rhythm", "days", "median gap between purchase days (the usual gap)"),
-        f("gap_std", "rhythm", "days", "standard deviation of the gaps between purchase days"),
-        f("last_gap", "rhythm", "days", "gap before the last purchase day"),
-        f("overdue_ratio", "rhythm", "ratio", "days since the last purchase over the usual gap"),
+        f(
+            "gap_mean",
+            "rhythm",
+            "days",
+            "mean gap between purchase days",
+            label="average days between purchases",
+        ),
+        f(
+            "gap_median",
+            "rhythm",
+            "days",
+            "median gap between purchase days (the usual gap)",
+            label="usual days between purchases",
+        ),
+        f(
+            "gap_std",
+            "rhythm",
+            "days",
+            "standard deviation of the gaps between purchase days",
+            label="variability of days between purchases",
+        ),
+        f(
+            "last_gap",
+            "rhythm",
+            "days",
+            "gap before the last purchase day",
+            label="days between the last two purchases",
+        ),
+        f(
+            "overdue_ratio",
+            "rhythm",
+            "ratio",
+            "days since the last purchase over the usual gap",
+            label="how overdue (x usual gap)",
+        ),
         f("lines_per_order", "basket", "lines", "product lines per purchase order"),
         f("units_per_order", "basket", "units", "units per purchase order"),
         f("distinct_products", "basket", "products", "distinct products bought", "count"),
-        f("top_product_share", "basket", "share", "share of revenue in the top product"),
-        f("return_ratio", "returns", "share", "returned value over gross purchase value"),
+        f(
+            "top_product_share",
+            "basket",
+            "share",
+            "share of revenue in the top product",
+            label="share of spend on favourite product",
+        ),
+        f(
+            "return_ratio",
+            "returns",
+            "share",
+            "returned value over gross purchase value",
+            label="share of value returned",
+        ),
         f("cancelled_orders", "returns", "orders", "orders made only of returns", "count"),
     ]
 
@@ -139,13 +247,58 @@ def _calendar_geo_btyd() -> list[Feature]:
         for q in range(1, 5)
     ]
     return out + [
-        f("first_purchase_month", "calendar", "month", "month (1-12) of the first purchase"),
-        f("as_of_day_of_year", "calendar", "day", "day of the year of as_of (seasonality)"),
-        f("country", "geography", "", "country of most of the customer's orders", "category"),
-        f("region", "geography", "", "region of that country (configured map)", "category"),
-        f("btyd_frequency", "probabilistic", "days", "repeat purchase days (BG/NBD x)", "count"),
-        f("btyd_recency_days", "probabilistic", "days", "first to last purchase day (t_x)"),
-        f("btyd_monetary", "probabilistic", "currency", "mean value of repeat purchase days"),
+        f(
+            "first_purchase_month",
+            "calendar",
+            "month",
+            "month (1-12) of the first purchase",
+            label="month of first purchase",
+        ),
+        f(
+            "as_of_day_of_year",
+            "calendar",
+            "day",
+            "day of the year of as_of (seasonality)",
+            label="time of year",
+        ),
+        f(
+            "country",
+            "geography",
+            "",
+            "country of most of the customer's orders",
+            "category",
+            "country",
+        ),
+        f(
+            "region",
+            "geography",
+            "",
+            "region of that country (configured map)",
+            "category",
+            "region",
+        ),
+        f(
+            "btyd_frequency",
+            "probabilistic",
+            "days",
+            "repeat purchase days (BG/NBD x)",
+            "count",
+            label="repeat purchase days",
+        ),
+        f(
+            "btyd_recency_days",
+            "probabilistic",
+            "days",
+            "first to last purchase day (t_x)",
+            label="days from first to last purchase",
+        ),
+        f(
+            "btyd_monetary",
+            "probabilistic",
+            "currency",
+            "mean value of repeat purchase days",
+            label="average repeat purchase value",
+        ),
     ]
 
 
@@ -155,36 +308,47 @@ def _btyd_outputs(spec: FeatureSpec) -> list[Feature]:
     h, r = spec.horizon_days, spec.repurchase_days
     f = Feature
     return [
-        f("btyd_p_alive", "probabilistic", "probability", "BG/NBD probability still active"),
+        f(
+            "btyd_p_alive",
+            "probabilistic",
+            "probability",
+            "BG/NBD probability still active",
+            label="chance still active (BG/NBD)",
+        ),
         f(
             "btyd_expected_orders",
             "probabilistic",
             "orders",
             f"BG/NBD expected purchase days in the next {h} days",
+            label=f"expected purchases, next {h} days (BG/NBD)",
         ),
         f(
             "btyd_p_order",
             "probabilistic",
             "probability",
             f"BG/NBD probability of a purchase in the next {h} days",
+            label=f"chance of buying, next {h} days (BG/NBD)",
         ),
         f(
             "btyd_p_repurchase",
             "probabilistic",
             "probability",
             f"BG/NBD probability of a purchase in the next {r} days",
+            label=f"chance of buying, next {r} days (BG/NBD)",
         ),
         f(
             "btyd_expected_spend",
             "probabilistic",
             "currency",
             "Gamma-Gamma expected value of a purchase day",
+            label="expected spend per purchase (Gamma-Gamma)",
         ),
         f(
             "btyd_expected_value",
             "probabilistic",
             "currency",
             f"BG/NBD x Gamma-Gamma expected revenue in the next {h} days",
+            label=f"expected revenue, next {h} days (BG/NBD)",
         ),
     ]
 

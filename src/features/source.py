@@ -10,6 +10,7 @@ import uuid
 from datetime import date, timedelta
 from pathlib import Path
 
+import duckdb
 import ibis
 import pandas as pd
 from ibis.expr.types import Table
@@ -47,7 +48,10 @@ def money(total: ibis.Value) -> ibis.Value:
 def connect() -> ibis.BaseBackend:
     """The default engine: an in-process DuckDB that spills to disk when memory runs short."""
     con = ibis.duckdb.connect()
-    con.raw_sql("SET enable_progress_bar = false")
+    try:
+        con.raw_sql("SET enable_progress_bar = false")
+    except duckdb.Error:  # in Jupyter without ipywidgets DuckDB refuses to touch the setting
+        pass
     return con
 
 

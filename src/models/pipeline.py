@@ -105,3 +105,41 @@ def backtest(
     test = frame.loc[frame["as_of"] == test_cutoff]
     models = fit_models(known, horizon_days, settings, tasks)
     return evaluate(models, known, test, horizon_days)
+
+
+@dataclass
+class BacktestSummary:
+    """What a report needs of a backtest, as aggregates only (no customer rows).
+
+    `reliability` is the churn model's reliability table; `deciles` the CLV decile table of
+    the model, and `baseline_deciles` that of the best baseline by Gini.
+    """
+
+    cutoff: pd.Timestamp
+    rows: int
+    horizon_days: int
+    leaderboard: pd.DataFrame
+    reliability: pd.DataFrame | None = None
+    deciles: pd.DataFrame | None = None
+    baseline_deciles: pd.DataFrame | None = None
+    best_value_baseline: str | None = None
+
+
+def summarise(evaluation: Evaluation, horizon_days: int) -> BacktestSummary:
+    """The aggregates of an evaluation that may travel with the model."""
+    summary = BacktestSummary(
+        evaluation.cutoff, evaluation.rows, horizon_days, evaluation.leaderboard.copy()
+    )
+    if "churn" in evaluation.scores:
+        y, p = evaluation.outcomes["churn"], evaluation.scores["churn"]["custlens"]
+        summary.reliability = metrics.reliability_table(y, p)
+    if "clv" in evaluation.scores and evaluation.outcomes["clv"].sum() > 0:
+        y, values = evaluation.outcomes["clv"], evaluation.scores["clv"]
+        summary.deciles = metrics.decile_table(y, values["custlens"])
+        board = evaluation.leaderboard
+        others = board.loc[(board["task"] == "clv") & (board["scorer"] != "custlens")]
+        if not others.empty:
+            best = str(others.loc[others["gini"].idxmax(), "scorer"])
+            summary.best_value_baseline = best
+            summary.baseline_deciles = metrics.decile_table(y, values[best])
+    return summary

@@ -88,14 +88,26 @@ def reliability_figure(
 ) -> Figure:
     """Reliability diagram over equal-count bins, with the diagonal, a histogram strip of
     the predicted probabilities below, and the ECE in the legend."""
+    tables = {name: metrics.reliability_table(y, p, bins) for name, p in probabilities.items()}
+    return reliability_table_figure(
+        tables, {n: np.asarray(p, float) for n, p in probabilities.items()}
+    )
+
+
+def reliability_table_figure(
+    tables: Mapping[str, pd.DataFrame], probabilities: Mapping[str, np.ndarray] | None = None
+) -> Figure:
+    """Reliability diagram from reliability tables (`custlens.models.metrics`); the strip of
+    predicted probabilities shows the bin sizes when the probabilities themselves are not given."""
     fig = _figure()
     grid = fig.add_gridspec(2, 1, height_ratios=(3, 1))
     ax = fig.add_subplot(grid[0])
     strip = fig.add_subplot(grid[1], sharex=ax)
     ax.plot([0, 1], [0, 1], **_REFERENCE, label="perfectly calibrated")
-    for i, name, p in _scorers(probabilities):
-        table = metrics.reliability_table(y, p, bins)
-        ece = metrics.expected_calibration_error(y, p, bins)
+    bins = 0
+    for i, name, table in _scorers(tables):
+        gaps = (table["observed_rate"] - table["mean_predicted"]).abs()
+        ece = float(np.sum(table["n"] / table["n"].sum() * gaps))
         ax.plot(
             table["mean_predicted"],
             table["observed_rate"],
@@ -104,8 +116,12 @@ def reliability_figure(
             color=_colour(i),
             label=f"{name} (ECE {ece:.3f})",
         )
-        values = np.asarray(p, dtype=float)
-        strip.hist(values, bins=np.linspace(0, 1, 21), histtype="step", color=_colour(i))
+        bins = max(bins, len(table))
+        if probabilities and name in probabilities:
+            values = probabilities[name]
+            strip.hist(values, bins=np.linspace(0, 1, 21), histtype="step", color=_colour(i))
+        else:
+            strip.plot(table["mean_predicted"], table["n"], marker="|", color=_colour(i))
     ax.set(title=f"Reliability ({bins} equal-count bins)", ylabel="Observed rate")
     ax.set(xlim=(0, 1), ylim=(0, 1.02))
     ax.tick_params(labelbottom=False)
@@ -132,15 +148,19 @@ def gain_figure(y: ArrayLike, scores: Mapping[str, ArrayLike]) -> Figure:
 def decile_figure(y: ArrayLike, values: Mapping[str, ArrayLike]) -> Figure:
     """CLV by predicted decile: bars of mean actual value, lines of mean predicted value,
     grouped side by side per scorer (each scorer ranks the customers into its own deciles)."""
+    return decile_table_figure({name: metrics.decile_table(y, v) for name, v in values.items()})
+
+
+def decile_table_figure(tables: Mapping[str, pd.DataFrame]) -> Figure:
+    """The decile chart from decile tables (`custlens.models.metrics.decile_table`)."""
     fig, ax = _axes(
         "Lifetime value by predicted decile",
         "Predicted decile (1 = highest predicted value)",
         "Mean value per customer",
     )
-    scorers = _scorers(values)
+    scorers = _scorers(tables)
     width = 0.8 / len(scorers)
-    for i, name, v in scorers:
-        table = metrics.decile_table(y, v)
+    for i, name, table in scorers:
         x = table["decile"].to_numpy() + (i - (len(scorers) - 1) / 2) * width
         colour = _colour(i)
         ax.bar(x, table["mean_actual"], width, color=colour, alpha=0.45, label=f"{name}: actual")

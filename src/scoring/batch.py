@@ -100,14 +100,15 @@ def score_features(
     return pd.concat(parts, ignore_index=True)
 
 
-def scoring_features(
+def features_as_of(
     transactions: pd.DataFrame,
     as_of: str,
     scorer: Scorer,
     customers: pd.DataFrame | None = None,
     con: ibis.BaseBackend | None = None,
 ) -> pd.DataFrame:
-    """The scorer's features as of `as_of` (on the engine `con`), with `as_of` as a column."""
+    """The scorer's feature rows as of `as_of` (built on the engine `con`), with the `as_of`
+    column it expects."""
     day = pd.Timestamp(to_date(as_of))
     if day < pd.Timestamp(scorer.data_start):
         raise CustlensError(
@@ -116,7 +117,6 @@ def scoring_features(
         )
     features = build_features(transactions, day.date(), scorer.feature_spec, customers, con=con)
     features.insert(1, "as_of", day)
-    scorer.check_features(features)
     return features
 
 
@@ -138,7 +138,7 @@ def score_transactions(
     con: ibis.BaseBackend | None = None,
 ) -> tuple[pd.DataFrame, Reconciliation]:
     """Build the features as of `as_of` (on `con`), score every customer once, and reconcile."""
-    features = scoring_features(transactions, as_of, scorer, customers, con)
+    features = features_as_of(transactions, as_of, scorer, customers, con)
     scores = score_features(features, scorer, chunk_size, progress)
     check = reconcile(transactions, pd.Timestamp(to_date(as_of)), customers, scores)
     check_reconciliation(check)

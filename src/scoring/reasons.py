@@ -5,9 +5,17 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from custlens.features.catalogue import Feature
+from custlens.features.catalogue import Feature, inline
 
 N_REASONS = 3
+# About the date, not the customer: it moves everyone's risk alike, so it is no reason for one.
+CONTEXT = frozenset({"as_of_day_of_year"})
+
+
+def _number(value: float) -> str:
+    if abs(value) >= 1000 or float(value).is_integer():
+        return f"{value:,.0f}"
+    return f"{value:.3g}"
 
 
 def _phrase(name: str, row: dict[str, object], labels: dict[str, Feature]) -> str:
@@ -21,14 +29,15 @@ def _phrase(name: str, row: dict[str, object], labels: dict[str, Feature]) -> st
     if name not in labels:
         return f"{name}: {value}"
     feature = labels[name]
+    title = inline(feature.title)
     if pd.isna(value):
-        return f"{feature.definition}: unknown"
+        return f"{title}: unknown"
     if isinstance(value, str):
-        return f"{feature.definition}: {value}"
-    if feature.unit == "probability":
-        return f"{feature.definition}: {value:.0%}"
-    unit = "" if feature.unit in ("", "ratio", "share", "yes/no") else f" {feature.unit}"
-    return f"{feature.definition}: {value:,.4g}{unit}"
+        return f"{title}: {value}"
+    if feature.unit in ("probability", "share"):
+        return f"{title}: {value:.0%}"
+    unit = "" if feature.unit in ("", "ratio", "yes/no", "currency") else f" {feature.unit}"
+    return f"{title}: {_number(value)}{unit}"
 
 
 def top_reasons(
@@ -38,7 +47,7 @@ def top_reasons(
 
     Recency and overdue ratio describe one fact, so they are merged into one reason.
     """
-    values = contributions.drop(columns="bias", errors="ignore")
+    values = contributions.drop(columns=["bias", *CONTEXT], errors="ignore")
     names = list(values.columns)
     matrix = values.to_numpy()
     # One extra candidate, since recency and overdue ratio may merge into one reason.

@@ -11,7 +11,7 @@ from custlens.errors import CustlensError
 from custlens.features.catalogue import Feature
 from custlens.features.spec import FeatureSpec
 from custlens.models import views
-from custlens.models.pipeline import TrainedModels
+from custlens.models.pipeline import BacktestSummary, TrainedModels
 from custlens.models.segmentation import CustomerSegmenter
 from custlens.scoring.reasons import top_reasons
 
@@ -54,6 +54,7 @@ class Scorer:
     quantiles: tuple[float, float] | None = None
     model_version: str = "unregistered"
     metadata: dict[str, str] = field(default_factory=dict)
+    backtest: BacktestSummary | None = None  # for reports: aggregates of the out-of-time test
 
     def check_features(self, features: pd.DataFrame) -> None:
         """Refuse rows whose columns or dtypes differ from the ones the models were fitted on."""

@@ -164,3 +164,11 @@ def log_text(text: str, artifact: str) -> None:
 
     if mlflow.active_run() is not None:
         mlflow.log_text(text, artifact)
+
+
+def log_file(path: Path, folder: str) -> None:
+    """A local file as an artifact of the active run, under `folder`."""
+    import mlflow
+
+    if mlflow.active_run() is not None:
+        mlflow.log_artifact(str(path), folder)

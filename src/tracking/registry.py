@@ -42,6 +42,7 @@ def log_scorer(scorer: Any, example: pd.DataFrame, name: str = "scorer") -> Any:
     import mlflow
     from mlflow.models import infer_signature
 
+    from custlens.privacy import new_salt, redact
     from custlens.scoring.pyfunc import CustlensModel
 
     output = scorer.score(example)
@@ -58,7 +59,8 @@ def log_scorer(scorer: Any, example: pd.DataFrame, name: str = "scorer") -> Any:
             artifacts={"scorer": str(artifact)},
             code_paths=[str(code)],
             signature=signature,
-            input_example=example.head(5),
+            # The stored example is an artifact anyone with the run can read: no real ids.
+            input_example=redact(example.head(5), new_salt(), population=example),
             pip_requirements=pinned_requirements(),
         )
 

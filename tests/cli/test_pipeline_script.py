@@ -20,10 +20,17 @@ def smoke_store(tmp_path_factory: pytest.TempPathFactory) -> str:
     folder = tmp_path_factory.mktemp("smoke")
     uri = f"sqlite:///{folder / 'mlruns' / 'mlflow.db'}"
     done = run_script(
-        "pipeline", "debug=smoke", f"tracking.uri={uri}", f"hydra.run.dir={folder / 'hydra'}"
+        "pipeline",
+        "debug=smoke",
+        f"tracking.uri={uri}",
+        f"hydra.run.dir={folder / 'hydra'}",
+        f"scores.output={folder / 'scores.parquet'}",
+        f"report.output={folder / 'report.html'}",
     )
     assert done.returncode == 0, done.stderr[-3000:]
     assert "[churn]" in done.stdout and "rows kept" in done.stdout
+    assert f"written to {folder / 'report.html'}" in done.stdout
+    assert (folder / "report.html").read_text().startswith("<!DOCTYPE html>")
     return uri
 
 
@@ -36,13 +43,17 @@ def test_pipeline_tracks_runs_models_and_registry(smoke_store: str) -> None:
         for r in runs
         if r.data.tags.get("mlflow.parentRunId") == parent.info.run_id
     }
-    assert children == {"churn", "repurchase", "clv", "segmentation"}
+    assert children == {"churn", "repurchase", "clv", "segmentation", "explanations"}
     assert parent.data.metrics["quality.rows_in"] > 0
     assert parent.data.params["data.name"] == "synthetic"
     assert parent.data.tags["mlflow.source.git.commit"]
     client = mlflow.MlflowClient()
     names = {a.path for a in client.list_artifacts(parent.info.run_id)}
-    assert {"leaderboard.txt", "leaderboard.csv", "config", "registry.txt"} <= names
+    assert {"leaderboard.txt", "leaderboard.csv", "config", "registry.txt", "report"} <= names
+    explained = next(r for r in runs if r.data.tags.get("mlflow.runName") == "explanations")
+    churn_plots = {a.path for a in client.list_artifacts(explained.info.run_id, "explain/churn")}
+    assert {"explain/churn/importance.png", "explain/churn/beeswarm.png"} <= churn_plots
+    assert any(p.startswith("explain/churn/dependence_") for p in churn_plots)
     churn = next(r for r in runs if r.data.tags.get("mlflow.runName") == "churn")
     assert {"custlens.roc_auc", "bgnbd.roc_auc", "recency.roc_auc"} <= set(churn.data.metrics)
     champion = client.get_model_version_by_alias("custlens-synthetic", "champion")

@@ -71,6 +71,7 @@ def test_reasons_are_plain_language(trained) -> None:
     assert len(risky) and (risky.str.len() > 0).mean() > 0.9
     assert risky.str.split("; ").map(len).max() <= 3
     assert risky.str.contains("no order for").any()
+    assert not risky.str.contains("day of the year").any()  # the date is no customer's reason
 
 
 def test_reconciliation_catches_a_short_result(trained) -> None:
@@ -138,3 +139,21 @@ def test_python_api_scores_a_dataframe(trained, tmp_path: Path) -> None:
     scores = custlens.score(sample, AS_OF, model_uri=info.model_uri)
     assert list(scores.columns) == list(OUTPUT_COLUMNS)
     assert scores["customer_id"].is_unique and len(scores) > 1000
+
+
+def test_the_date_is_never_a_reason() -> None:
+    from custlens.scoring.reasons import top_reasons
+
+    contributions = pd.DataFrame(
+        {"as_of_day_of_year": [2.0], "frequency": [0.5], "recency_days": [0.1], "bias": [0.0]}
+    )
+    features = pd.DataFrame(
+        {
+            "as_of_day_of_year": [343],
+            "frequency": [2],
+            "recency_days": [40.0],
+            "overdue_ratio": [2.0],
+        }
+    )
+    (reasons,) = top_reasons(contributions, features, {})
+    assert reasons == "frequency: 2; no order for 40 days, 2.0 times the usual gap"

@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 from custlens.data.synthetic import generate_transactions
-from custlens.scoring.batch import scoring_features
+from custlens.scoring.batch import features_as_of
 from custlens.scoring.scorer import OUTPUT_COLUMNS
 from custlens.tracking import registry
 from custlens.tracking.mlflow_io import use_store
@@ -39,7 +39,7 @@ def test_score_script_on_spark_matches_duckdb(trained, tmp_path: Path) -> None:
     log, _ = generate_transactions(500, start="2021-01-01", end="2023-06-30", seed=21)
     csv = tmp_path / "log.csv"
     log.to_csv(csv, index=False)
-    example = scoring_features(log, "2023-05-01", trained.scorer).head(200)
+    example = features_as_of(log, "2023-05-01", trained.scorer).head(200)
     with mlflow.start_run():
         info = registry.log_scorer(trained.scorer, example)
     registry.promote(

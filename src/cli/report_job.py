@@ -1,0 +1,125 @@
+"""The report and explanation jobs behind scripts/report.py, scripts/explain.py, the end of the
+main pipeline, and the SHAP plots logged with every training run."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from custlens.cli.output import check_output, save_figure_atomically, write_text_atomically
+from custlens.data import LoadedData
+from custlens.errors import CustlensError
+from custlens.explain import figures, shap_views
+from custlens.explain.report import build_report, render
+from custlens.privacy import new_salt
+from custlens.scoring.batch import features_as_of, score_features
+from custlens.scoring.scorer import Scorer
+from custlens.tracking import mlflow_io
+
+REPORTS = Path("reports")
+
+
+def customer_outputs(output: str | None, customer_id: str, overwrite: bool) -> dict[str, Path]:
+    """One checked image path per model: OUTPUT_<task>.png (default reports/customer_<id>)."""
+    stem = Path(output) if output else REPORTS / f"customer_{customer_id}.png"
+    if not output:
+        REPORTS.mkdir(exist_ok=True)
+    suffix = stem.suffix or ".png"
+    return {
+        task: check_output(
+            stem.with_name(f"{stem.stem}_{task}{suffix}"), overwrite, suffixes=(".png", ".svg")
+        )
+        for task in shap_views.TASKS
+    }
+
+
+@dataclass(frozen=True)
+class ReportSettings:
+    """Where the report goes and how much SHAP it computes."""
+
+    output: str | None = None  # default: reports/<data>_<as_of>.html
+    overwrite: bool = True
+    shap_rows: int = 2000
+    id_salt: str | None = None  # default: a fresh salt per run, never stored
+    seed: int = 0
+
+
+def default_report_path(data_name: str, as_of: str) -> Path:
+    """reports/<data>_<as_of>.html, the folder created."""
+    REPORTS.mkdir(exist_ok=True)
+    return REPORTS / f"{data_name}_{as_of}.html"
+
+
+def report_path(settings: ReportSettings, data_name: str, as_of: str) -> Path:
+    """The checked output path of the report (refused before any work if unusable)."""
+    path = settings.output or default_report_path(data_name, as_of)
+    return check_output(path, settings.overwrite, suffixes=(".html",))
+
+
+def run(
+    loaded: LoadedData, as_of: str, scorer: Scorer, data_name: str, settings: ReportSettings
+) -> Path:
+    """Score the customers as of `as_of`, build the report, write it and log it."""
+    output = report_path(settings, data_name, as_of)
+    features = features_as_of(loaded.transactions, as_of, scorer, loaded.customers)
+    scores = score_features(features, scorer)
+    report = build_report(
+        scores,
+        features,
+        scorer,
+        data_name,
+        loaded.report,
+        settings.id_salt or new_salt(),
+        settings.shap_rows,
+        settings.seed,
+    )
+    write_text_atomically(render(report), output)
+    mlflow_io.log_file(output, "report")
+    mlflow_io.log_metrics({"report.shap_rows": min(settings.shap_rows, len(features))})
+    print(f"Report on {len(scores):,} customers written to {output}")
+    return output
+
+
+def log_explanations(scorer: Scorer, features: pd.DataFrame, rows: int, seed: int) -> None:
+    """Global SHAP views of every model on a sample of `features`, logged to the active run."""
+    buyers = features.loc[features["has_purchase"].astype(bool)]
+    sample = shap_views.sample_rows(buyers, rows, seed)
+    segments = scorer.segmenter.predict_named(sample)["segment_name"].astype(str)
+    for task in shap_views.TASKS:
+        explanation = shap_views.explain(scorer, sample, task)
+        folder = f"explain/{task}"
+        mlflow_io.log_figure(figures.importance_bar(explanation), f"{folder}/importance.png")
+        mlflow_io.log_figure(figures.beeswarm(explanation, seed=seed), f"{folder}/beeswarm.png")
+        for column in shap_views.top_columns(explanation, 3):
+            fig = figures.dependence(explanation, column)
+            mlflow_io.log_figure(fig, f"{folder}/dependence_{column}.png")
+        table = shap_views.by_segment(explanation, segments)
+        fig = figures.segment_drivers(table, explanation.outcome)
+        mlflow_io.log_figure(fig, f"{folder}/by_segment.png")
+        mlflow_io.log_table(
+            shap_views.importance(explanation).rename("mean_abs_shap").reset_index(),
+            f"{folder}/importance.csv",
+        )
+
+
+def explain_customer(
+    loaded: LoadedData, as_of: str, scorer: Scorer, customer_id: str, outputs: dict[str, Path]
+) -> pd.DataFrame:
+    """A waterfall of one customer per model, saved to `outputs[task]`; returns the scores."""
+    features = features_as_of(loaded.transactions, as_of, scorer, loaded.customers)
+    found = features.index[features["customer_id"].astype(str) == str(customer_id)]
+    if found.empty:
+        raise CustlensError(
+            f"customer {customer_id!r} has no transaction on or before {as_of} in this data"
+        )
+    row = features.loc[found]
+    scores = scorer.score(row)
+    for task in shap_views.TASKS:
+        explanation = shap_views.explain(scorer, row, task)
+        path = outputs[task]
+        # Written locally only: a per-customer output is not logged to the shared store.
+        save_figure_atomically(figures.waterfall(explanation, found[0]), path)
+        print(f"{explanation.outcome.capitalize()} explained in {path}")
+    return scores

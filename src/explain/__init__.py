@@ -1,0 +1,1 @@
+"""SHAP views, figures and the stakeholder report."""
