@@ -21,6 +21,7 @@ from custlens.cli.config import register, to_spec
 from custlens.cli.errors import exit_on_user_error
 from custlens.cli.output import check_output
 from custlens.cli.runs import tracked
+from custlens.engines import EngineSpec, open_engine
 
 register()
 
@@ -39,7 +40,8 @@ def main(cfg: DictConfig) -> None:
         result = train_job.run(cfg)
         if result.scorer is not None:
             last_day = str(result.last_day)
-            score_job.run(result.loaded, last_day, result.scorer, output, cfg.chunk_size)
+            with open_engine(to_spec(cfg.engine, EngineSpec)) as con:  # features on the engine
+                score_job.run(result.loaded, last_day, result.scorer, output, cfg.chunk_size, con)
             report_job.run(result.loaded, last_day, result.scorer, cfg.data.name, settings)
         if run is not None:
             print(f"Tracked as MLflow run {run.info.run_id} ({cfg.tracking.uri})")

@@ -1,7 +1,10 @@
 """Score every customer as of a date: segment, churn risk, repurchase probability, value, reasons.
 
     .venv/bin/python scripts/score.py data=transactions_csv data.path=FILE as_of=YYYY-MM-DD \\
-        output=OUT.parquet [model_uri=models:/NAME@champion] [overwrite=true]
+        output=OUT.parquet [model_uri=models:/NAME@champion] [overwrite=true] [engine=spark]
+
+With engine=spark the features run on Spark and the model's Spark UDF scores them on the
+executors; the output is then a Parquet folder partitioned by `as_of`.
 
 Every customer with a kept transaction on or before `as_of` (or in the customer table) appears
 exactly once; the job fails rather than write a short file, and writes atomically.
@@ -18,6 +21,7 @@ from custlens.cli.errors import exit_on_user_error
 from custlens.cli.output import check_output
 from custlens.cli.runs import required_as_of, tracked
 from custlens.data import DataSpec, load
+from custlens.engines import EngineSpec, open_engine
 from custlens.tracking import mlflow_io, registry
 
 register()
@@ -30,11 +34,17 @@ def main(cfg: DictConfig) -> None:
     as_of = required_as_of(cfg)
     output = check_output(cfg.output, cfg.overwrite)
     model_uri = cfg.model_uri or score_job.default_model(cfg.data.name)
-    with tracked(cfg):
+    engine = to_spec(cfg.engine, EngineSpec)
+    if engine.name == "spark":
+        score_job.check_spark_output(output)
+    with tracked(cfg), open_engine(engine) as con:
         loaded = load(to_spec(cfg.data, DataSpec))
         mlflow_io.log_quality_report(loaded.report)
-        scorer = registry.load_scorer(model_uri)
-        score_job.run(loaded, as_of, scorer, output, cfg.chunk_size)
+        if engine.name == "spark":  # the model's Spark UDF on the executors
+            score_job.run_spark(loaded, as_of, model_uri, output, con)
+        else:
+            scorer = registry.load_scorer(model_uri)
+            score_job.run(loaded, as_of, scorer, output, cfg.chunk_size, con)
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -30,6 +31,12 @@ def run_script(name: str, *overrides: str) -> subprocess.CompletedProcess[str]:
         cwd=ROOT,
         timeout=600,
     )
+
+
+def java_available() -> bool:
+    """Java for Spark: `java` on PATH or a JAVA_HOME."""
+    home = os.environ.get("JAVA_HOME")
+    return bool(shutil.which("java") or (home and (Path(home) / "bin").is_dir()))
 
 
 def load_script(name: str) -> ModuleType:

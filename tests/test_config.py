@@ -72,3 +72,19 @@ def test_params_are_flat_and_resolved() -> None:
 @pytest.mark.parametrize("primary", PRIMARY)
 def test_every_primary_config_composes(primary: str) -> None:
     assert compose_config(primary) is not None
+
+
+@pytest.mark.parametrize("primary", ["build_features", "score", "train", "pipeline", "tune"])
+@pytest.mark.parametrize("engine", ["duckdb", "spark"])
+def test_every_engine_composes(primary: str, engine: str) -> None:
+    from custlens.engines import EngineSpec
+
+    spec = to_spec(compose_config(primary, [f"engine={engine}"]).engine, EngineSpec)
+    assert spec.name == engine
+    if engine == "spark":
+        assert spec.master == "local[2]" and spec.conf["spark.sql.shuffle.partitions"] == "4"
+
+
+def test_engine_typo_fails_at_composition() -> None:
+    with pytest.raises(ConfigCompositionException):
+        compose_config("score", ["engine=spark", "engine.mastr=x"])

@@ -15,6 +15,7 @@ from hydra.core.config_store import ConfigStore
 from omegaconf import DictConfig, OmegaConf
 
 from custlens.data.spec import DataSpec
+from custlens.engines.spec import EngineSpec
 from custlens.features.spec import FeatureSpec, LabelSpec
 from custlens.tracking.mlflow_io import TrackingSettings
 
@@ -42,6 +43,7 @@ def register() -> None:
     store.store(group="tracking", name="schema", node=TrackingSettings)
     store.store(group="features", name="schema", node=FeatureSpec)
     store.store(group="labels", name="schema", node=LabelSpec)
+    store.store(group="engine", name="schema", node=EngineSpec)
 
 
 def compose_config(name: str, overrides: list[str] | None = None) -> DictConfig:

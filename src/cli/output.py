@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 
@@ -60,3 +62,22 @@ def save_figure_atomically(figure: object, path: Path) -> None:
     """A matplotlib figure, in the format its suffix names, atomically."""
     fmt = path.suffix.lstrip(".").lower()
     _atomically(path, lambda name: figure.savefig(name, format=fmt))
+
+
+def replace_folder(written: Path, path: Path) -> None:
+    """Move a finished folder to `path` by rename, replacing (then deleting) an older one."""
+    old = None
+    if path.exists():
+        old = path.with_name(f".{path.name}.old-{uuid.uuid4().hex}")
+        os.replace(path, old)
+    os.replace(written, path)
+    if old is not None:
+        if old.is_dir():
+            shutil.rmtree(old)
+        else:
+            old.unlink()
+
+
+def staging_folder(path: Path) -> Path:
+    """A fresh name beside `path` for output that is renamed into place once complete."""
+    return path.with_name(f".{path.name}.tmp-{uuid.uuid4().hex}")

@@ -2,16 +2,37 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
+from typing import Any
 
+import ibis
 import pandas as pd
 from tqdm import tqdm
 
-from custlens.cli.output import write_atomically
+from custlens.cli.output import replace_folder, staging_folder, write_atomically
 from custlens.data import LoadedData
-from custlens.scoring.batch import score_transactions, summary
+from custlens.errors import CustlensError
+from custlens.scoring.batch import (
+    Reconciliation,
+    check_reconciliation,
+    features_as_of,
+    reconcile,
+    score_transactions,
+    summary,
+)
 from custlens.scoring.scorer import Scorer
 from custlens.tracking import mlflow_io, registry
+
+# What the reconciliation and the summary read back from scores written by Spark.
+SUMMARY_COLUMNS = [
+    "customer_id",
+    "segment_name",
+    "churn_risk",
+    "value_tier",
+    "clv",
+    "churn_probability",
+]
 
 
 def default_model(data_name: str) -> str:
@@ -25,15 +46,71 @@ def progress_bar(blocks: object, total: int) -> object:
 
 
 def run(
-    loaded: LoadedData, as_of: str, scorer: Scorer, output: Path, chunk_size: int
+    loaded: LoadedData,
+    as_of: str,
+    scorer: Scorer,
+    output: Path,
+    chunk_size: int,
+    con: ibis.BaseBackend | None = None,
 ) -> pd.DataFrame:
-    """Score, reconcile, write atomically, and print and log the summary."""
+    """Features on `con` (DuckDB by default), scores in this process; write atomically."""
     scores, check = score_transactions(
-        loaded.transactions, as_of, scorer, loaded.customers, chunk_size, progress_bar
+        loaded.transactions, as_of, scorer, loaded.customers, chunk_size, progress_bar, con
     )
+    report_reconciliation(check)
+    write_atomically(scores, output)
+    report(scores, as_of, scorer.model_version, scorer.horizon_days, output)
+    return scores
+
+
+def check_spark_output(output: Path) -> None:
+    """Spark writes a Parquet folder partitioned by `as_of`."""
+    if output.suffix.lower() != ".parquet":
+        raise CustlensError(
+            f"engine=spark writes a Parquet folder partitioned by as_of: output must end in "
+            f".parquet, not {output.name!r}"
+        )
+
+
+def run_spark(
+    loaded: LoadedData, as_of: str, model_uri: str, output: Path, con: ibis.BaseBackend
+) -> pd.DataFrame:
+    """Features on Spark, scores by the model's Spark UDF on the executors, Parquet partitioned
+    by `as_of` written beside `output` and renamed into place once reconciled."""
+    from custlens.engines.spark import session_of
+    from custlens.scoring import spark
+
+    session = session_of(con)
+    scorer = registry.load_scorer(model_uri)  # on the driver: feature settings and checks
+    features = features_as_of(loaded.transactions, as_of, scorer, loaded.customers, con)
+    scorer.check_features(features)  # here, before any executor starts
+    udf, inputs = registry.spark_scorer_udf(session, model_uri)
+    partitions = int(session.conf.get("spark.sql.shuffle.partitions"))
+    scored = spark.apply_scorer(
+        spark.to_spark(session, features, partitions), udf, inputs, scorer.model_version
+    )
+    staging = staging_folder(output)
+    try:
+        scored.write.partitionBy(spark.PARTITION_COLUMN).parquet(str(staging))
+        written = spark.read_scores(session, str(staging), SUMMARY_COLUMNS)
+        check = reconcile(loaded.transactions, pd.Timestamp(as_of), loaded.customers, written)
+        check_reconciliation(check)
+        report_reconciliation(check)
+        replace_folder(staging, output)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    report(written, as_of, scorer.model_version, scorer.horizon_days, output)
+    return written
+
+
+def report_reconciliation(check: Reconciliation) -> None:
+    """Print and log the reconciliation table."""
     print("Reconciliation:\n" + check.table().to_string(index=False))
     mlflow_io.log_table(check.table(), "scoring/reconciliation.csv")
-    write_atomically(scores, output)
+
+
+def report(scores: pd.DataFrame, as_of: str, version: str, horizon: int, output: Any) -> None:
+    """Print and log the summary of written scores."""
     tables = summary(scores)
     mlflow_io.log_metrics(
         {
@@ -45,9 +122,7 @@ def run(
     for name, table in tables.items():
         mlflow_io.log_table(table, f"scoring/by_{name}.csv")
     print(
-        f"Scored {len(scores):,} customers as of {as_of} with {scorer.model_version}; "
-        f"predicted {scorer.horizon_days}-day value {scores['clv'].sum():,.0f}; "
-        f"written to {output}"
+        f"Scored {len(scores):,} customers as of {as_of} with {version}; "
+        f"predicted {horizon}-day value {scores['clv'].sum():,.0f}; written to {output}"
     )
     print(tables["segment_name"].round(3).to_string(index=False))
-    return scores

@@ -12,6 +12,7 @@ from omegaconf import DictConfig, OmegaConf
 from custlens.cli.config import to_spec
 from custlens.cli.report_job import log_explanations
 from custlens.data import DataSpec, LoadedData, load
+from custlens.engines import EngineSpec, open_engine
 from custlens.features.build import build_features
 from custlens.features.catalogue import catalogue
 from custlens.features.frames import data_span, rolling_cutoffs, training_frame
@@ -110,9 +111,13 @@ def run(cfg: DictConfig) -> TrainingResult:
     tasks = list(cfg.model.tasks)
     fspec, lspec = to_spec(cfg.features, FeatureSpec), to_spec(cfg.labels, LabelSpec)
     tx, horizon = loaded.transactions, cfg.horizon_days
-    first, last = data_span(tx)
-    cutoffs = rolling_cutoffs(first, last, horizon, FrameSpec(**cfg.frames))
-    frame = training_frame(tx, cutoffs, fspec, lspec)
+    frames = FrameSpec(**cfg.frames)
+    # Features and labels on the configured engine; the frames are collected for training.
+    with open_engine(to_spec(cfg.engine, EngineSpec)) as con:
+        first, last = data_span(tx, con)
+        cutoffs = rolling_cutoffs(first, last, horizon, frames)
+        frame = training_frame(tx, cutoffs, fspec, lspec, con, frames.customer_share)
+        today = build_features(tx, last, fspec, con=con)
     mlflow_io.log_metrics({"frame.rows": len(frame), "frame.cutoffs": len(cutoffs)})
     supervised = [t for t in SUPERVISED if t in tasks]
     settings = settings_of(cfg)
@@ -131,7 +136,6 @@ def run(cfg: DictConfig) -> TrainingResult:
             f"horizon {horizon} days):\n{text}"
         )
     models = fit_models(frame, horizon, settings, supervised)
-    today = build_features(tx, last, fspec)
     today.insert(1, "as_of", pd.Timestamp(last))
     name = cfg.register.name
     segmenter = None

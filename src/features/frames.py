@@ -6,11 +6,18 @@ from datetime import date, timedelta
 
 import ibis
 import pandas as pd
+from ibis.expr.types import Table
 
 from custlens.errors import DataError
 from custlens.features.build import build_features
 from custlens.features.labels import build_labels, eligible
-from custlens.features.source import Transactions, as_table, connect, to_date
+from custlens.features.source import (
+    Transactions,
+    as_table,
+    connect,
+    register_frame,
+    to_date,
+)
 from custlens.features.spec import FeatureSpec, FrameSpec, LabelSpec
 
 
@@ -57,16 +64,38 @@ def labelled_snapshot(
     return pd.concat([table, outcome.drop(columns="customer_id")], axis=1)
 
 
+def sample_customers(table: Table, share: float, con: ibis.BaseBackend) -> Table:
+    """The lines of a stable share of the customers, chosen by a hash of their id.
+
+    Only the distinct ids travel to this process; the lines are filtered on the engine, so a
+    sampled frame is also a smaller collect from Spark. The same ids are kept on any engine.
+    """
+    if not 0 < share <= 1:
+        raise DataError(f"frames.customer_share must be in (0, 1], not {share}")
+    ids = con.to_pandas(table.select("customer_id").distinct())["customer_id"].astype(str)
+    unit = pd.util.hash_pandas_object(ids, index=False).to_numpy() / 2.0**64
+    kept = pd.DataFrame({"customer_id": ids[unit < share].to_numpy()})
+    # On `con` itself, not a memtable: Spark's cached tables do not register memtables.
+    return table.semi_join(register_frame(kept, con), "customer_id")
+
+
 def training_frame(
     transactions: Transactions,
     cutoffs: list[date],
     features: FeatureSpec | None = None,
     labels: LabelSpec | None = None,
     con: ibis.BaseBackend | None = None,
+    customer_share: float | None = None,
 ) -> pd.DataFrame:
-    """Labelled snapshots at every cutoff, stacked; `as_of` tells them apart."""
+    """Labelled snapshots at every cutoff, stacked; `as_of` tells them apart.
+
+    Each snapshot is one row per customer, computed on the engine `con` and collected here
+    (training is single-node); `customer_share` samples customers before collecting.
+    """
     con = con or connect()
     table = as_table(transactions, con)
+    if customer_share is not None:
+        table = sample_customers(table, customer_share, con)
     parts = [
         labelled_snapshot(table, to_date(c), features or FeatureSpec(), labels or LabelSpec(), con)
         for c in cutoffs

@@ -60,10 +60,9 @@ def as_table(transactions: Transactions, con: ibis.BaseBackend) -> Table:
     if isinstance(transactions, Table):
         table = transactions
     elif isinstance(transactions, str | Path):
-        table = con.read_parquet(str(transactions))
+        table = read_parquet(str(transactions), con)
     elif isinstance(transactions, pd.DataFrame):
-        # Registered on `con` itself: an in-memory table would bind to ibis's default backend.
-        table = con.create_table(f"transactions_{uuid.uuid4().hex}", transactions, temp=True)
+        table = register_frame(transactions, con)
     else:
         raise DataError(f"cannot build features from {type(transactions).__name__}")
     missing = [c for c in ("customer_id", "timestamp", "amount") if c not in table.columns]
@@ -76,6 +75,28 @@ def as_table(transactions: Transactions, con: ibis.BaseBackend) -> Table:
     if "order_id" not in table.columns:  # one order per customer and timestamp
         columns["order_id"] = table.customer_id.concat("@", table.timestamp.cast("string"))
     return table.select(**columns)
+
+
+def read_parquet(path: str, con: ibis.BaseBackend) -> Table:
+    """A Parquet file or folder as a table (Spark refuses nanosecond timestamps: say so)."""
+    try:
+        return con.read_parquet(path)
+    except Exception as exc:
+        if "TIMESTAMP(NANOS" not in str(exc):
+            raise
+        raise DataError(
+            f"{path} has nanosecond timestamps, which Spark cannot read: write it with "
+            "microseconds (pandas: to_parquet(..., coerce_timestamps='us'))"
+        ) from None
+
+
+def register_frame(frame: pd.DataFrame, con: ibis.BaseBackend) -> Table:
+    """A DataFrame as a table of `con` itself: an in-memory table would bind to ibis's default
+    backend. Spark has no temporary tables, so there it is a temporary view (Arrow-loaded)."""
+    name = f"custlens_{uuid.uuid4().hex}"
+    if con.name == "pyspark":
+        return con.create_view(name, ibis.memtable(frame))
+    return con.create_table(name, frame, temp=True)
 
 
 def to_date(as_of: str | date | pd.Timestamp) -> date:

@@ -34,8 +34,12 @@ class LabelSpec:
 
 @dataclass
 class FrameSpec:
-    """Rolling training origins: cutoffs every `step_days`, the latest whose label window fits."""
+    """Rolling training origins: cutoffs every `step_days`, the latest whose label window fits,
+    and optionally a stable sample of the customers."""
 
     step_days: int = 30
     min_history_days: int = 90
     max_cutoffs: int | None = None
+    # Train on this share of customers (the same ones at every cutoff), drawn before the
+    # frame is collected from the engine; None keeps everyone.
+    customer_share: float | None = None

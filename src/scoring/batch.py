@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
+import ibis
 import pandas as pd
 
 from custlens.errors import CustlensError
@@ -104,17 +105,27 @@ def features_as_of(
     as_of: str,
     scorer: Scorer,
     customers: pd.DataFrame | None = None,
+    con: ibis.BaseBackend | None = None,
 ) -> pd.DataFrame:
-    """The scorer's feature rows as of `as_of`, with the `as_of` column it expects."""
+    """The scorer's feature rows as of `as_of` (built on the engine `con`), with the `as_of`
+    column it expects."""
     day = pd.Timestamp(to_date(as_of))
     if day < pd.Timestamp(scorer.data_start):
         raise CustlensError(
             f"as_of {day.date()} is before the start of the model's training data "
             f"({scorer.data_start}); nothing was known then"
         )
-    features = build_features(transactions, day.date(), scorer.feature_spec, customers)
+    features = build_features(transactions, day.date(), scorer.feature_spec, customers, con=con)
     features.insert(1, "as_of", day)
     return features
+
+
+def check_reconciliation(check: Reconciliation) -> None:
+    """Refuse a result that misses, repeats or adds customers."""
+    if check.duplicated or check.missing or check.scored != check.expected:
+        raise CustlensError(
+            "reconciliation failed, nothing written:\n" + check.table().to_string(index=False)
+        )
 
 
 def score_transactions(
@@ -124,16 +135,13 @@ def score_transactions(
     customers: pd.DataFrame | None = None,
     chunk_size: int = DEFAULT_CHUNK,
     progress: Callable[[Iterable[pd.DataFrame], int], Iterable[pd.DataFrame]] | None = None,
+    con: ibis.BaseBackend | None = None,
 ) -> tuple[pd.DataFrame, Reconciliation]:
-    """Build the features as of `as_of`, score every customer once, and reconcile."""
-    features = features_as_of(transactions, as_of, scorer, customers)
-    day = pd.Timestamp(features["as_of"].iloc[0])
+    """Build the features as of `as_of` (on `con`), score every customer once, and reconcile."""
+    features = features_as_of(transactions, as_of, scorer, customers, con)
     scores = score_features(features, scorer, chunk_size, progress)
-    check = reconcile(transactions, day, customers, scores)
-    if check.duplicated or check.missing or check.scored != check.expected:
-        raise CustlensError(
-            "reconciliation failed, nothing written:\n" + check.table().to_string(index=False)
-        )
+    check = reconcile(transactions, pd.Timestamp(to_date(as_of)), customers, scores)
+    check_reconciliation(check)
     return scores, check
 
 

@@ -1,0 +1,31 @@
+"""One entry point that opens the configured engine as an Ibis backend and closes it after."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import ibis
+
+from custlens.engines.spec import ENGINES, EngineSpec
+from custlens.errors import CustlensError
+from custlens.features.source import connect
+
+
+@contextmanager
+def open_engine(spec: EngineSpec | None = None) -> Iterator[ibis.BaseBackend]:
+    """The engine's Ibis backend for the duration of the block (a Spark session is stopped)."""
+    spec = spec or EngineSpec()
+    if spec.name not in ENGINES:
+        raise CustlensError(f"unknown engine {spec.name!r}: choose one of {', '.join(ENGINES)}")
+    if spec.name == "duckdb":
+        con = connect()
+        try:
+            yield con
+        finally:
+            con.disconnect()
+        return
+    from custlens.engines import spark
+
+    with spark.spark_session(spec) as session:
+        yield spark.backend(session)

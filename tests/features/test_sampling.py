@@ -1,0 +1,41 @@
+"""Training frames on a stable sample of customers (frames.customer_share)."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from custlens.data.synthetic import generate_transactions
+from custlens.errors import DataError
+from custlens.features.frames import data_span, rolling_cutoffs, training_frame
+from custlens.features.spec import FrameSpec, LabelSpec
+
+
+@pytest.fixture(scope="module")
+def log() -> pd.DataFrame:
+    frame, _ = generate_transactions(600, start="2021-01-01", end="2022-12-31", seed=8)
+    return frame
+
+
+def test_sample_keeps_the_same_customers_at_every_cutoff(log: pd.DataFrame) -> None:
+    first, last = data_span(log)
+    cutoffs = rolling_cutoffs(first, last, 60, FrameSpec(step_days=90, min_history_days=300))
+    labels = LabelSpec(horizon_days=60)
+    full = training_frame(log, cutoffs, labels=labels)
+    half = training_frame(log, cutoffs, labels=labels, customer_share=0.5)
+    again = training_frame(
+        log.sample(frac=1, random_state=1), cutoffs, labels=labels, customer_share=0.5
+    )
+    kept = set(half["customer_id"])
+    assert 0.4 < len(kept) / full["customer_id"].nunique() < 0.6
+    pd.testing.assert_frame_equal(half, again)  # stable: not the row order, only the ids
+    expected = full.loc[full["customer_id"].isin(kept)].reset_index(drop=True)
+    pd.testing.assert_frame_equal(
+        half.drop(columns=[c for c in half if c.startswith("btyd_")]),
+        expected.drop(columns=[c for c in expected if c.startswith("btyd_")]),
+    )
+
+
+def test_share_outside_the_unit_interval_is_refused(log: pd.DataFrame) -> None:
+    with pytest.raises(DataError, match="customer_share"):
+        training_frame(log, [pd.Timestamp("2022-06-01").date()], customer_share=0)
