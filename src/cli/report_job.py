@@ -12,7 +12,7 @@ from custlens.cli.output import check_output, save_figure_atomically, write_text
 from custlens.data import LoadedData
 from custlens.errors import CustlensError
 from custlens.explain import figures, shap_views
-from custlens.explain.report import build_report, render
+from custlens.explain.report import build_report, driver_sections, explain_sample, render
 from custlens.privacy import new_salt
 from custlens.scoring.batch import features_as_of, score_features
 from custlens.scoring.scorer import Scorer
@@ -83,24 +83,16 @@ def run(
 
 
 def log_explanations(scorer: Scorer, features: pd.DataFrame, rows: int, seed: int) -> None:
-    """Global SHAP views of every model on a sample of `features`, logged to the active run."""
-    buyers = features.loc[features["has_purchase"].astype(bool)]
-    sample = shap_views.sample_rows(buyers, rows, seed)
-    segments = scorer.segmenter.predict_named(sample)["segment_name"].astype(str)
-    for task in shap_views.TASKS:
-        explanation = shap_views.explain(scorer, sample, task)
-        folder = f"explain/{task}"
-        mlflow_io.log_figure(figures.importance_bar(explanation), f"{folder}/importance.png")
-        mlflow_io.log_figure(figures.beeswarm(explanation, seed=seed), f"{folder}/beeswarm.png")
-        for column in shap_views.top_columns(explanation, 3):
-            fig = figures.dependence(explanation, column)
-            mlflow_io.log_figure(fig, f"{folder}/dependence_{column}.png")
-        table = shap_views.by_segment(explanation, segments)
-        fig = figures.segment_drivers(table, explanation.outcome)
-        mlflow_io.log_figure(fig, f"{folder}/by_segment.png")
+    """The report's SHAP views of every model on a sample of `features`, logged to the active
+    run under explain/<model>/, with each model's importance table."""
+    explanations, segments = explain_sample(scorer, features, rows, seed)
+    _, figs = driver_sections(explanations, segments, dependence_top=3)
+    for key, fig in figs.items():
+        mlflow_io.log_figure(fig, f"explain/{key}.png")
+    for task, explanation in explanations.items():
         mlflow_io.log_table(
             shap_views.importance(explanation).rename("mean_abs_shap").reset_index(),
-            f"{folder}/importance.csv",
+            f"explain/{task}/importance.csv",
         )
 
 

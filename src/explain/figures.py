@@ -81,8 +81,9 @@ def dependence(explanation: Explanation, column: str) -> Figure:
     x, effects = explanation.data[column], explanation.values[column]
     label = explanation.label(column)
     if pd.api.types.is_numeric_dtype(x) or pd.api.types.is_bool_dtype(x):
-        ax.scatter(x.astype("float64"), effects, s=8, alpha=0.6, color=plots.PALETTE[0])
-        if x.astype("float64").max() > 20 * max(x.astype("float64").median(), 1e-9) > 0:
+        values = x.astype("float64")
+        ax.scatter(values, effects, s=8, alpha=0.6, color=plots.PALETTE[0])
+        if values.max() > 20 * max(values.median(), 1e-9):
             ax.set_xscale("symlog")  # money and counts are heavily skewed
     else:
         groups = effects.groupby(x.astype("string").fillna("missing"))

@@ -204,13 +204,13 @@ def _value_sentences(board: pd.DataFrame, summary: BacktestSummary) -> list[str]
         return []
     ours = board.loc[("clv", "custlens")]
     name, capture = _best(board, "clv", "top_decile_capture")
+    gini_name, gini = _best(board, "clv", "gini")
     return [
         f"The top 10% of customers by predicted value brought "
         f"{ours['top_decile_capture']:.0%} of the next {summary.horizon_days} days' revenue "
         f"(best simple alternative, {name}: {capture:.0%}).",
         f"Ranking customers by predicted value recovers {ours['gini']:.0%} of the best possible "
-        f"ordering by what they actually spent (normalized Gini; {_best(board, 'clv', 'gini')[0]}"
-        f": {_best(board, 'clv', 'gini')[1]:.0%}).",
+        f"ordering by what they actually spent (normalized Gini; {gini_name}: {gini:.0%}).",
     ]
 
 
@@ -244,6 +244,17 @@ def _without_attributes(reasons: str) -> str:
     return "; ".join(p for p in reasons.split("; ") if not p.startswith(ATTRIBUTE_PREFIX))
 
 
+def explain_sample(
+    scorer: object, features: pd.DataFrame, rows: int, seed: int
+) -> tuple[dict[str, Explanation], pd.Series]:
+    """SHAP views of every model on a random sample of the buyers, and their segment names."""
+    buyers = features.loc[features["has_purchase"].astype(bool)]
+    sample = shap_views.sample_rows(buyers, rows, seed)
+    explanations = {t: shap_views.explain(scorer, sample, t) for t in shap_views.TASKS}
+    segments = scorer.segmenter.predict_named(sample)["segment_name"].astype(str)
+    return explanations, segments
+
+
 def driver_sections(
     explanations: dict[str, Explanation], segments: pd.Series, dependence_top: int = 2
 ) -> tuple[list[dict[str, object]], dict[str, Figure]]:
@@ -256,15 +267,15 @@ def driver_sections(
             if not c.startswith(ATTRIBUTE_PREFIX)
         ][:dependence_top]
         items = [
-            (f"{task}_importance", figures.importance_bar(explanation),
+            (f"{task}/importance", figures.importance_bar(explanation),
              f"{explanation.label(plain[0])} matters most." if plain else ""),
-            (f"{task}_beeswarm", figures.beeswarm(explanation),
+            (f"{task}/beeswarm", figures.beeswarm(explanation),
              shap_views.reading(explanation, plain[0]) if plain else ""),
         ]  # fmt: skip
         for column in plain:
             items.append(
                 (
-                    f"{task}_dependence_{column}",
+                    f"{task}/dependence_{column}",
                     figures.dependence(explanation, column),
                     shap_views.reading(explanation, column),
                 )
@@ -273,7 +284,7 @@ def driver_sections(
         top_segment = table.sum(axis=1).idxmax()
         items.append(
             (
-                f"{task}_segments",
+                f"{task}/segments",
                 figures.segment_drivers(table, explanation.outcome),
                 f"The model's {explanation.outcome} moves most for {top_segment}, driven above "
                 f"all by {str(table.loc[top_segment].idxmax()).lower()}.",
@@ -338,10 +349,7 @@ def build_report(
         raise ValueError("scores and features must describe the same customers in the same order")
     features = features.reset_index(drop=True)
     scores = scores.reset_index(drop=True)
-    buyers = features.index[features["has_purchase"].astype(bool)]
-    sample = shap_views.sample_rows(features.loc[buyers], shap_rows, seed)
-    explanations = {t: shap_views.explain(scorer, sample, t) for t in shap_views.TASKS}
-    segments = scores.loc[sample.index, "segment_name"].astype(str)
+    explanations, segments = explain_sample(scorer, features, shap_rows, seed)
     drivers, figs = driver_sections(explanations, segments)
     summary = scorer.backtest
     if summary is not None and summary.reliability is not None:
@@ -360,7 +368,7 @@ def build_report(
             "As of": str(as_of),
             "Model": scorer.model_version,
             "Trained on data through": scorer.trained_through,
-            "Explanations": f"SHAP on {len(sample):,} customers drawn at random (seed {seed})",
+            "Explanations": f"SHAP on {len(segments):,} customers drawn at random (seed {seed})",
         },
         glance=glance(scores, features, scorer.horizon_days),
         segments=segment_table(scores, features, scorer.segmenter.segments_),

@@ -189,7 +189,11 @@ def reliability_table(y: ArrayLike, p: ArrayLike, bins: int = 10) -> pd.DataFram
 
 def expected_calibration_error(y: ArrayLike, p: ArrayLike, bins: int = 10) -> float:
     """Sum over equal-count bins of (bin size / n) * |observed rate - mean probability|."""
-    table = reliability_table(y, p, bins)
+    return ece_of_table(reliability_table(y, p, bins))
+
+
+def ece_of_table(table: pd.DataFrame) -> float:
+    """The expected calibration error of a `reliability_table`."""
     gaps = (table["observed_rate"] - table["mean_predicted"]).abs()
     return float(np.sum(table["n"] / table["n"].sum() * gaps))
 

@@ -106,8 +106,7 @@ def reliability_table_figure(
     ax.plot([0, 1], [0, 1], **_REFERENCE, label="perfectly calibrated")
     bins = 0
     for i, name, table in _scorers(tables):
-        gaps = (table["observed_rate"] - table["mean_predicted"]).abs()
-        ece = float(np.sum(table["n"] / table["n"].sum() * gaps))
+        ece = metrics.ece_of_table(table)
         ax.plot(
             table["mean_predicted"],
             table["observed_rate"],
