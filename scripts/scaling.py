@@ -65,7 +65,8 @@ def logged_model(folder: Path, seed: int) -> Path:
 
 def measure(variant: str, engine: str, log: str, as_of: str, model: Path, cfg: DictConfig) -> dict:
     """One run of a variant in a fresh interpreter (its last output line is the result)."""
-    args = [variant, engine, log, as_of, str(model), cfg.spark_master]
+    limit = str(cfg.duckdb_memory_limit or "none")
+    args = [variant, engine, log, as_of, str(model), cfg.spark_master, limit]
     done = subprocess.run(
         [sys.executable, str(HERE / "scaling_worker.py"), *args],
         capture_output=True,
@@ -106,7 +107,10 @@ def main(cfg: DictConfig) -> None:
     """Generate each size once, then every variant on DuckDB (and Spark where asked)."""
     folder = Path(cfg.workdir)
     model = logged_model(folder, cfg.seed) if "score" in cfg.variants else folder
-    print(f"machine: {os.cpu_count()} cores; model {model}")
+    print(
+        f"machine: {os.cpu_count()} cores; model {model}; "
+        f"DuckDB memory_limit {cfg.duckdb_memory_limit or 'default (80% of RAM)'}"
+    )
     results = []
     for lines in cfg.sizes:
         log, as_of, rows = write_log(folder, lines, cfg.seed, cfg.chunk_customers)
@@ -114,6 +118,8 @@ def main(cfg: DictConfig) -> None:
         engines = ["duckdb", *(["spark"] if lines in cfg.spark_sizes else [])]
         for engine in engines:
             for variant in cfg.variants:
+                if engine == "spark" and variant == "feature_blocks":
+                    continue  # Spark scores on its executors: no blocks on the driver
                 result = measure(variant, engine, log, as_of, model, cfg)
                 results.append({**result, "lines": rows})
                 print(json.dumps(results[-1]), flush=True)

@@ -1,10 +1,12 @@
 """One scaling measurement in a fresh process: prints one JSON line with time and memory.
 
-.venv/bin/python scripts/scaling_worker.py VARIANT ENGINE PARQUET AS_OF MODEL_DIR [MASTER]
+.venv/bin/python scripts/scaling_worker.py VARIANT ENGINE PARQUET AS_OF MODEL_DIR [MASTER] [LIMIT]
 
-VARIANT is features or score; ENGINE duckdb or spark. Peak memory is the largest sum of the
-resident memory of this process and its children (the JVM and Python workers for Spark),
-sampled every 0.2 s; the engine starts before the clock does.
+VARIANT is features (the whole table in pandas, as training reads it), feature_blocks (kept on
+the engine and read in blocks of 50,000 customers, as scoring reads it) or score; ENGINE duckdb
+or spark; LIMIT DuckDB's memory_limit (such as 2GB; "none" for DuckDB's default). Peak memory
+is the largest sum of the resident memory of this process and its children (the JVM and Python
+workers for Spark), sampled every 0.2 s; the engine starts before the clock does.
 """
 
 from __future__ import annotations
@@ -62,23 +64,37 @@ def features(con: object, path: str, as_of: str, model_dir: str, out: Path) -> i
     return len(build_features(path, as_of, con=con))
 
 
+def feature_blocks(con: object, path: str, as_of: str, model_dir: str, out: Path) -> int:
+    """The same features kept on the engine and fetched in blocks of customers."""
+    from custlens.features.blocks import features_on_engine
+    from custlens.scoring.batch import DEFAULT_CHUNK
+
+    with features_on_engine(path, as_of, con=con) as built:
+        return sum(len(block) for block in built.blocks(DEFAULT_CHUNK))
+
+
 def score(con: object, path: str, as_of: str, model_dir: str, out: Path) -> int:
-    """Features plus scores with reasons, written as Parquet (Spark: by the model's UDF)."""
+    """Features plus scores with reasons, written as Parquet: on DuckDB in blocks of customers
+    (as scripts/score.py does), on Spark by the model's UDF."""
     import pandas as pd
 
-    from custlens.scoring.batch import features_as_of, score_features
+    from custlens.cli.output import StagedTable
+    from custlens.scoring.batch import check_reconciliation, features_as_of
+    from custlens.scoring.blocks import score_in_blocks
     from custlens.tracking import registry
 
     uri = Path(model_dir, "model_uri.txt").read_text().strip()
     scorer = registry.load_scorer(uri)
-    frame = features_as_of(path, as_of, scorer, con=con)
     if con.name != "pyspark":
-        scores = score_features(frame, scorer)
-        scores.to_parquet(out / "scores.parquet", index=False)
-        return len(scores)
+        with StagedTable(out / "scores.parquet") as staged:
+            check, _ = score_in_blocks(path, as_of, scorer, staged.write, con=con)
+            check_reconciliation(check)
+            staged.commit()
+        return check.scored
     from custlens.engines.spark import session_of
     from custlens.scoring import spark
 
+    frame = features_as_of(path, as_of, scorer, con=con)
     session = session_of(con)
     udf, inputs = registry.spark_scorer_udf(session, uri)
     parts = int(session.conf.get("spark.sql.shuffle.partitions"))
@@ -108,7 +124,9 @@ def log_model(model_dir: str) -> None:
     (folder / "model_uri.txt").write_text(info.model_uri)
 
 
-def main(variant: str, engine: str, path: str, as_of: str, model_dir: str, master: str) -> None:
+def main(
+    variant: str, engine: str, path: str, as_of: str, model_dir: str, master: str, limit: str
+) -> None:
     """Start the engine, then time only the work."""
     import mlflow
 
@@ -121,15 +139,19 @@ def main(variant: str, engine: str, path: str, as_of: str, model_dir: str, maste
     sampler = PeakSampler()
     sampler.start()
     # 4g: a local session runs everything in the driver JVM, whose default heap is 1g
-    spec = EngineSpec(name=engine, master=master, conf={"spark.driver.memory": "4g"})
+    spec = EngineSpec(
+        name=engine,
+        master=master,
+        conf={"spark.driver.memory": "4g"},
+        memory_limit=None if limit == "none" else limit,
+    )
     out = Path(tempfile.mkdtemp(prefix="custlens-scaling-out-"))
     try:
         started = time.perf_counter()
         with open_engine(spec) as con:
             ready = time.perf_counter()
-            rows = {"features": features, "score": score}[variant](
-                con, path, as_of, model_dir, out
-            )
+            variants = {"features": features, "feature_blocks": feature_blocks, "score": score}
+            rows = variants[variant](con, path, as_of, model_dir, out)
             seconds = time.perf_counter() - ready
     finally:
         shutil.rmtree(out, ignore_errors=True)
@@ -138,6 +160,7 @@ def main(variant: str, engine: str, path: str, as_of: str, model_dir: str, maste
     result = {
         "variant": variant,
         "engine": engine,
+        "memory_limit": limit,
         "seconds": seconds,
         "startup_seconds": ready - started,
         "peak_gb": sampler.peak,
@@ -147,4 +170,4 @@ def main(variant: str, engine: str, path: str, as_of: str, model_dir: str, maste
 
 
 if __name__ == "__main__":
-    main(*sys.argv[1:6], *(sys.argv[6:7] or ["local[2]"]))
+    main(*sys.argv[1:6], *(sys.argv[6:7] or ["local[2]"]), *(sys.argv[7:8] or ["none"]))

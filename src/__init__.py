@@ -21,7 +21,7 @@ def score(
     from custlens.data.clean import clean_transactions
     from custlens.data.spec import CleaningSpec, ColumnMap
     from custlens.data.validate import to_canonical
-    from custlens.scoring.batch import score_transactions
+    from custlens.scoring.blocks import score_transactions
     from custlens.tracking import registry
 
     canonical = to_canonical(transactions, ColumnMap())

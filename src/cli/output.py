@@ -10,6 +10,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 from custlens.errors import CustlensError
 
@@ -51,6 +53,68 @@ def write_atomically(frame: pd.DataFrame, path: Path) -> None:
         _atomically(path, lambda name: frame.to_parquet(name, index=False))
     else:
         _atomically(path, lambda name: frame.to_csv(name, index=False))
+
+
+class StagedTable:
+    """A table written in blocks to a temporary file beside `path`, renamed into place only by
+    `commit`; leaving the `with` block without committing deletes it, so readers see the whole
+    table or nothing. Parquet or CSV by suffix. Parquet row groups hold ROW_GROUP_ROWS rows
+    whatever the blocks, so the file is the same for any block size."""
+
+    ROW_GROUP_ROWS = 131_072
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.parquet = path.suffix.lower() == ".parquet"
+        handle, name = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+        os.close(handle)
+        self.staging = Path(name)
+        self._writer: pq.ParquetWriter | None = None
+        self._pending: list[pa.Table] = []
+        self._blocks = 0
+
+    def write(self, frame: pd.DataFrame) -> None:
+        """Append a block (same columns and dtypes as the first)."""
+        if self.parquet:
+            schema = self._writer.schema if self._writer else None
+            table = pa.Table.from_pandas(frame, schema=schema, preserve_index=False)
+            if self._writer is None:
+                self._writer = pq.ParquetWriter(self.staging, table.schema)
+            self._pending.append(table)
+            self._flush(final=False)
+        else:
+            frame.to_csv(self.staging, mode="a", header=self._blocks == 0, index=False)
+        self._blocks += 1
+
+    def _flush(self, final: bool) -> None:
+        """Write every full row group held (and, when final, the rest)."""
+        pending = pa.concat_tables(self._pending) if self._pending else None
+        if pending is None:
+            return
+        full = len(pending) - len(pending) % self.ROW_GROUP_ROWS
+        stop = len(pending) if final else full
+        if stop:
+            self._writer.write_table(pending.slice(0, stop), row_group_size=self.ROW_GROUP_ROWS)
+        self._pending = [pending.slice(stop)] if stop < len(pending) else []
+
+    def commit(self) -> None:
+        """Put the finished table in place."""
+        if self._writer is not None:
+            self._flush(final=True)
+        self._close()
+        os.replace(self.staging, self.path)
+
+    def _close(self) -> None:
+        if self._writer is not None:
+            self._writer.close()
+            self._writer = None
+
+    def __enter__(self) -> StagedTable:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._close()
+        self.staging.unlink(missing_ok=True)
 
 
 def write_text_atomically(text: str, path: Path) -> None:

@@ -10,7 +10,7 @@ import ibis
 import pandas as pd
 from tqdm import tqdm
 
-from custlens.cli.output import replace_folder, staging_folder, write_atomically
+from custlens.cli.output import StagedTable, replace_folder, staging_folder
 from custlens.data import LoadedData
 from custlens.errors import CustlensError
 from custlens.scoring.batch import (
@@ -18,9 +18,9 @@ from custlens.scoring.batch import (
     check_reconciliation,
     features_as_of,
     reconcile,
-    score_transactions,
     summary,
 )
+from custlens.scoring.blocks import score_in_blocks
 from custlens.scoring.scorer import Scorer
 from custlens.tracking import mlflow_io, registry
 
@@ -52,15 +52,26 @@ def run(
     output: Path,
     chunk_size: int,
     con: ibis.BaseBackend | None = None,
-) -> pd.DataFrame:
-    """Features on `con` (DuckDB by default), scores in this process; write atomically."""
-    scores, check = score_transactions(
-        loaded.transactions, as_of, scorer, loaded.customers, chunk_size, progress_bar, con
-    )
+) -> dict[str, pd.DataFrame]:
+    """Features kept on `con` (DuckDB by default), scored `chunk_size` customers at a time in
+    this process, written block by block to a staging file that replaces `output` only once
+    the reconciliation holds. Returns the summary tables."""
+    with StagedTable(output) as staged:
+        check, tables = score_in_blocks(
+            loaded.transactions,
+            as_of,
+            scorer,
+            staged.write,
+            loaded.customers,
+            chunk_size,
+            progress_bar,
+            con,
+        )
+        check_reconciliation(check)
+        staged.commit()
     report_reconciliation(check)
-    write_atomically(scores, output)
-    report(scores, as_of, scorer.model_version, scorer.horizon_days, output)
-    return scores
+    report(tables, as_of, scorer.model_version, scorer.horizon_days, output)
+    return tables
 
 
 def check_spark_output(output: Path) -> None:
@@ -99,7 +110,7 @@ def run_spark(
         replace_folder(staging, output)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-    report(written, as_of, scorer.model_version, scorer.horizon_days, output)
+    report(summary(written), as_of, scorer.model_version, scorer.horizon_days, output)
     return written
 
 
@@ -109,20 +120,25 @@ def report_reconciliation(check: Reconciliation) -> None:
     mlflow_io.log_table(check.table(), "scoring/reconciliation.csv")
 
 
-def report(scores: pd.DataFrame, as_of: str, version: str, horizon: int, output: Any) -> None:
+def report(
+    tables: dict[str, pd.DataFrame], as_of: str, version: str, horizon: int, output: Any
+) -> None:
     """Print and log the summary of written scores."""
-    tables = summary(scores)
+    segments, risk = tables["segment_name"], tables["churn_risk"]
+    customers = int(segments["customers"].sum())
+    value = float(segments["predicted_value"].sum())
+    high_risk = int(risk.loc[risk["churn_risk"] == "high", "customers"].sum())
     mlflow_io.log_metrics(
         {
-            "scored_customers": len(scores),
-            "predicted_value_total": float(scores["clv"].sum()),
-            "high_risk_share": float((scores["churn_risk"] == "high").mean()),
+            "scored_customers": customers,
+            "predicted_value_total": value,
+            "high_risk_share": high_risk / customers,
         }
     )
     for name, table in tables.items():
         mlflow_io.log_table(table, f"scoring/by_{name}.csv")
     print(
-        f"Scored {len(scores):,} customers as of {as_of} with {version}; "
-        f"predicted {horizon}-day value {scores['clv'].sum():,.0f}; written to {output}"
+        f"Scored {customers:,} customers as of {as_of} with {version}; "
+        f"predicted {horizon}-day value {value:,.0f}; written to {output}"
     )
-    print(tables["segment_name"].round(3).to_string(index=False))
+    print(segments.round(3).to_string(index=False))

@@ -19,7 +19,7 @@ def open_engine(spec: EngineSpec | None = None) -> Iterator[ibis.BaseBackend]:
     if spec.name not in ENGINES:
         raise CustlensError(f"unknown engine {spec.name!r}: choose one of {', '.join(ENGINES)}")
     if spec.name == "duckdb":
-        con = connect()
+        con = connect(spec.memory_limit, spec.temp_directory)
         try:
             yield con
         finally:

@@ -44,7 +44,7 @@ def build_features(
     order_table = orders(lines).cache()
     try:
         expr = feature_table(lines, order_table, day, spec, customers).order_by("customer_id")
-        frame = con.to_pyarrow(expr).to_pandas(types_mapper=_PANDAS_TYPES.get)
+        frame = con.to_pyarrow(expr).to_pandas(types_mapper=PANDAS_TYPES.get)
     finally:
         order_table.release()
     if spec.btyd:  # the last columns, after any customer attributes
@@ -78,7 +78,7 @@ def feature_table(
     return derive(table, as_of, spec, customers)
 
 
-_PANDAS_TYPES = {pa.string(): pd.StringDtype(), pa.large_string(): pd.StringDtype()}
+PANDAS_TYPES = {pa.string(): pd.StringDtype(), pa.large_string(): pd.StringDtype()}
 _IBIS_TYPES = {"count": "int64", "amount": "float64", "number": "float64", "flag": "boolean"}
 
 

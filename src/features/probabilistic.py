@@ -2,10 +2,14 @@
 
 The one step that runs in Python rather than as Ibis expressions: the models are fitted by
 maximum likelihood on the per-customer summary (repeat purchase days, recency, age, spend),
-which itself uses only data on or before `as_of`.
+which itself uses only data on or before `as_of`. The fit reads only a fixed sample of the
+buyers (`fit_rows`), so a feature table built in blocks of customers gets the same fit, and
+the same columns, as one built whole.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -21,65 +25,99 @@ BTYD_COLUMNS = (
     "btyd_expected_spend",
     "btyd_expected_value",
 )
+# What a fit and the predictions read of each buyer's row.
+SUMMARY_COLUMNS = (
+    "btyd_frequency",
+    "btyd_recency_days",
+    "tenure_days",
+    "btyd_monetary",
+    "monetary_mean",
+)
 MIN_CUSTOMERS = 30  # fewer buyers than this cannot support the four-parameter fit
 FIT_SAMPLE = 100_000  # customers the likelihood is maximised on; predictions cover everyone
 
 
-def add_btyd_features(
-    features: pd.DataFrame, horizon_days: int, repurchase_days: int
-) -> pd.DataFrame:
-    """The feature table with the BTYD columns added (NaN where a model cannot be fitted)."""
-    out = features.copy()
-    for column, values in btyd_columns(features, horizon_days, repurchase_days).items():
-        out[column] = values
-    return out
+@dataclass(frozen=True)
+class BtydFit:
+    """The models fitted at one `as_of`: None where there were too few buyers or no fit."""
+
+    beta_geo: BetaGeoModel | None = None
+    gamma_gamma: GammaGammaModel | None = None
+    mean_order_value: float = float("nan")  # spend of buyers Gamma-Gamma cannot describe
+
+    def columns(
+        self, features: pd.DataFrame, horizon_days: int, repurchase_days: int
+    ) -> dict[str, np.ndarray]:
+        """The BTYD columns for the rows of a feature table, in BTYD_COLUMNS order (NaN for
+        customers without a purchase, and everywhere when BG/NBD could not be fitted)."""
+        out = {column: np.full(len(features), np.nan) for column in BTYD_COLUMNS}
+        buyers = features["has_purchase"].to_numpy(bool)
+        if self.beta_geo is None or not buyers.any():
+            return out
+        x, t_x, age, monetary, order_mean = _summary(features[buyers])
+        bg = self.beta_geo
+        orders = bg.expected_purchases(horizon_days, x, t_x, age)
+        out["btyd_p_alive"][buyers] = bg.probability_alive(x, t_x, age)
+        out["btyd_expected_orders"][buyers] = orders
+        out["btyd_p_order"][buyers] = bg.probability_any_purchase(horizon_days, x, t_x, age)
+        out["btyd_p_repurchase"][buyers] = bg.probability_any_purchase(
+            repurchase_days, x, t_x, age
+        )
+        spend = self._expected_spend(x, monetary, order_mean)
+        out["btyd_expected_spend"][buyers] = spend
+        out["btyd_expected_value"][buyers] = orders * spend
+        return out
+
+    def _expected_spend(
+        self, x: np.ndarray, monetary: np.ndarray, order_mean: np.ndarray
+    ) -> np.ndarray:
+        """Gamma-Gamma spend; customers without a repeat purchase get the population mean."""
+        if self.gamma_gamma is None:
+            return np.where(np.isfinite(order_mean), order_mean, self.mean_order_value)
+        usable = (x > 0) & (monetary > 0)
+        return self.gamma_gamma.expected_spend(
+            np.where(usable, x, 0), np.where(usable, monetary, 0)
+        )
 
 
 def btyd_columns(
     features: pd.DataFrame, horizon_days: int, repurchase_days: int
 ) -> dict[str, np.ndarray]:
-    """The BTYD columns for the rows of a feature table, in BTYD_COLUMNS order (NaN where a
-    model cannot be fitted). The table itself is not copied: a million rows cost a second."""
-    out = {column: np.full(len(features), np.nan) for column in BTYD_COLUMNS}
+    """The BTYD columns of a whole feature table, fitted on its own buyers. The table itself
+    is not copied: a million rows cost a second."""
     buyers = features["has_purchase"].to_numpy(bool)
-    if buyers.sum() < MIN_CUSTOMERS:
-        return out
-    x = features["btyd_frequency"].to_numpy(float)[buyers]
-    t_x = features["btyd_recency_days"].to_numpy(float)[buyers]
-    age = features["tenure_days"].to_numpy(float)[buyers]
-    monetary = features["btyd_monetary"].to_numpy(float)[buyers]
-    fit = _fit_rows(len(x))
+    positions = np.flatnonzero(buyers)[fit_rows(int(buyers.sum()))]
+    fit = fit_btyd(features.iloc[positions], int(buyers.sum()))
+    return fit.columns(features, horizon_days, repurchase_days)
+
+
+def fit_rows(buyers: int) -> np.ndarray:
+    """Positions, among the buyers in customer order, of the rows a fit reads: all of them, or
+    a fixed random subset of FIT_SAMPLE (four parameters need no more, and the fit is the slow
+    part on millions of customers)."""
+    if buyers <= FIT_SAMPLE:
+        return np.arange(buyers)
+    return np.sort(np.random.default_rng(0).choice(buyers, FIT_SAMPLE, replace=False))
+
+
+def fit_btyd(sample: pd.DataFrame, buyers: int) -> BtydFit:
+    """Fit both models on `sample`, the buyers' rows at `fit_rows(buyers)` in customer order
+    (the SUMMARY_COLUMNS suffice)."""
+    if buyers < MIN_CUSTOMERS:
+        return BtydFit()
+    x, t_x, age, monetary, order_mean = _summary(sample)
+    mean_order_value = float(np.nanmean(order_mean)) if np.isfinite(order_mean).any() else 0.0
     try:
-        bg = BetaGeoModel().fit(x[fit], t_x[fit], age[fit])
+        beta_geo = BetaGeoModel().fit(x, t_x, age)
     except CustlensError:
-        return out
-    orders = bg.expected_purchases(horizon_days, x, t_x, age)
-    out["btyd_p_alive"][buyers] = bg.probability_alive(x, t_x, age)
-    out["btyd_expected_orders"][buyers] = orders
-    out["btyd_p_order"][buyers] = bg.probability_any_purchase(horizon_days, x, t_x, age)
-    out["btyd_p_repurchase"][buyers] = bg.probability_any_purchase(repurchase_days, x, t_x, age)
-    order_mean = features["monetary_mean"].to_numpy(float)[buyers]
-    spend = _expected_spend(x, monetary, order_mean)
-    out["btyd_expected_spend"][buyers] = spend
-    out["btyd_expected_value"][buyers] = orders * spend
-    return out
-
-
-def _fit_rows(n: int) -> np.ndarray:
-    """A fixed random subset of at most FIT_SAMPLE rows: four parameters need no more, and
-    the fit is the slow part on millions of customers."""
-    if n <= FIT_SAMPLE:
-        return np.arange(n)
-    return np.sort(np.random.default_rng(0).choice(n, FIT_SAMPLE, replace=False))
-
-
-def _expected_spend(x: np.ndarray, monetary: np.ndarray, order_mean: np.ndarray) -> np.ndarray:
-    """Gamma-Gamma spend; customers without a repeat purchase fall back to the population mean."""
+        return BtydFit()
     usable = (x > 0) & (monetary > 0)
-    fit = np.zeros_like(usable)
-    fit[_fit_rows(len(x))] = True
     try:
-        gg = GammaGammaModel().fit(x[usable & fit], monetary[usable & fit])
+        gamma_gamma = GammaGammaModel().fit(x[usable], monetary[usable])
     except CustlensError:
-        return np.where(np.isfinite(order_mean), order_mean, np.nanmean(order_mean))
-    return gg.expected_spend(np.where(usable, x, 0), np.where(usable, monetary, 0))
+        gamma_gamma = None
+    return BtydFit(beta_geo, gamma_gamma, mean_order_value)
+
+
+def _summary(rows: pd.DataFrame) -> tuple[np.ndarray, ...]:
+    return tuple(rows[column].to_numpy(float) for column in SUMMARY_COLUMNS)

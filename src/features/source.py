@@ -6,6 +6,7 @@ model schema built on them) are the same whatever the source provides.
 
 from __future__ import annotations
 
+import tempfile
 import uuid
 from datetime import date, timedelta
 from pathlib import Path
@@ -45,14 +46,33 @@ def money(total: ibis.Value) -> ibis.Value:
     return total.round(MONEY_DECIMALS)
 
 
-def connect() -> ibis.BaseBackend:
-    """The default engine: an in-process DuckDB that spills to disk when memory runs short."""
+def connect(
+    memory_limit: str | None = None, temp_directory: str | None = None
+) -> ibis.BaseBackend:
+    """The default engine: an in-process DuckDB that spills to disk past `memory_limit`
+    (DuckDB's default: 80% of RAM), into `temp_directory` (default: a private folder under the
+    system's temporary directory, never the working directory)."""
     con = ibis.duckdb.connect()
     try:
         con.raw_sql("SET enable_progress_bar = false")
     except duckdb.Error:  # in Jupyter without ipywidgets DuckDB refuses to touch the setting
         pass
+    folder = temp_directory or str(
+        Path(tempfile.gettempdir(), f"custlens-duckdb-{uuid.uuid4().hex}")
+    )
+    con.raw_sql(f"SET temp_directory = '{_quoted(folder)}'")
+    if memory_limit:
+        try:
+            con.raw_sql(f"SET memory_limit = '{_quoted(memory_limit)}'")
+        except duckdb.Error as exc:
+            raise DataError(
+                f"engine.memory_limit {memory_limit!r} is not a size like 4GB"
+            ) from exc
     return con
+
+
+def _quoted(text: str) -> str:
+    return text.replace("'", "''")
 
 
 def as_table(transactions: Transactions, con: ibis.BaseBackend) -> Table:

@@ -109,15 +109,21 @@ def features_as_of(
 ) -> pd.DataFrame:
     """The scorer's feature rows as of `as_of` (built on the engine `con`), with the `as_of`
     column it expects."""
+    day = scoring_day(as_of, scorer)
+    features = build_features(transactions, day.date(), scorer.feature_spec, customers, con=con)
+    features.insert(1, "as_of", day)
+    return features
+
+
+def scoring_day(as_of: str, scorer: Scorer) -> pd.Timestamp:
+    """`as_of` as a day, refused when the model's training data starts after it."""
     day = pd.Timestamp(to_date(as_of))
     if day < pd.Timestamp(scorer.data_start):
         raise CustlensError(
             f"as_of {day.date()} is before the start of the model's training data "
             f"({scorer.data_start}); nothing was known then"
         )
-    features = build_features(transactions, day.date(), scorer.feature_spec, customers, con=con)
-    features.insert(1, "as_of", day)
-    return features
+    return day
 
 
 def check_reconciliation(check: Reconciliation) -> None:
@@ -128,31 +134,32 @@ def check_reconciliation(check: Reconciliation) -> None:
         )
 
 
-def score_transactions(
-    transactions: pd.DataFrame,
-    as_of: str,
-    scorer: Scorer,
-    customers: pd.DataFrame | None = None,
-    chunk_size: int = DEFAULT_CHUNK,
-    progress: Callable[[Iterable[pd.DataFrame], int], Iterable[pd.DataFrame]] | None = None,
-    con: ibis.BaseBackend | None = None,
-) -> tuple[pd.DataFrame, Reconciliation]:
-    """Build the features as of `as_of` (on `con`), score every customer once, and reconcile."""
-    features = features_as_of(transactions, as_of, scorer, customers, con)
-    scores = score_features(features, scorer, chunk_size, progress)
-    check = reconcile(transactions, pd.Timestamp(to_date(as_of)), customers, scores)
-    check_reconciliation(check)
-    return scores, check
-
-
 def summary(scores: pd.DataFrame) -> dict[str, pd.DataFrame]:
     """Counts by segment, risk band and value tier, with predicted value."""
-    out = {}
-    for column in ("segment_name", "churn_risk", "value_tier"):
-        grouped = scores.groupby(column, observed=True).agg(
+    return combine_summaries([summary_sums(scores)])
+
+
+SUMMARY_GROUPS = ("segment_name", "churn_risk", "value_tier")
+
+
+def summary_sums(scores: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """Per group: customers and the sums of predicted value and churn probability (additive,
+    so the summaries of blocks of customers combine exactly)."""
+    return {
+        column: scores.groupby(column, observed=True).agg(
             customers=("customer_id", "size"),
             predicted_value=("clv", "sum"),
-            churn_probability=("churn_probability", "mean"),
+            churn_probability=("churn_probability", "sum"),
         )
-        out[column] = grouped.sort_values("predicted_value", ascending=False).reset_index()
+        for column in SUMMARY_GROUPS
+    }
+
+
+def combine_summaries(parts: list[dict[str, pd.DataFrame]]) -> dict[str, pd.DataFrame]:
+    """The summary of all customers from the sums of its blocks."""
+    out = {}
+    for column in SUMMARY_GROUPS:
+        total = pd.concat([part[column] for part in parts]).groupby(level=0).sum()
+        total["churn_probability"] = total["churn_probability"] / total["customers"]
+        out[column] = total.sort_values("predicted_value", ascending=False).reset_index()
     return out

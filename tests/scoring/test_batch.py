@@ -11,7 +11,8 @@ import custlens
 from custlens.cli.output import check_output, write_atomically
 from custlens.errors import CustlensError
 from custlens.features.build import build_features
-from custlens.scoring.batch import reconcile, score_transactions
+from custlens.scoring.batch import reconcile
+from custlens.scoring.blocks import score_transactions
 from custlens.scoring.scorer import OUTPUT_COLUMNS
 
 

@@ -1,0 +1,127 @@
+"""Scoring in blocks of customers: memory bounded by the block, not by the customer base.
+
+The features stay on the engine (`custlens.features.blocks`); each block of customers is
+fetched, scored and handed to `write`, and only the customer ids written are kept (in a
+temporary Parquet file) so that the engine can reconcile them against the transactions.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+import ibis
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+from ibis.expr.types import Table
+
+from custlens.features.blocks import features_on_engine
+from custlens.features.source import Transactions, as_table, connect, day_after
+from custlens.scoring.batch import (
+    DEFAULT_CHUNK,
+    Reconciliation,
+    check_reconciliation,
+    combine_summaries,
+    scoring_day,
+    summary_sums,
+)
+from custlens.scoring.scorer import Scorer
+
+Progress = Callable[[Iterable[pd.DataFrame], int], Iterable[pd.DataFrame]]
+
+
+def score_in_blocks(
+    transactions: Transactions,
+    as_of: str,
+    scorer: Scorer,
+    write: Callable[[pd.DataFrame], None],
+    customers: pd.DataFrame | None = None,
+    chunk_size: int = DEFAULT_CHUNK,
+    progress: Progress | None = None,
+    con: ibis.BaseBackend | None = None,
+    threads: int = -1,
+) -> tuple[Reconciliation, dict[str, pd.DataFrame]]:
+    """Score every customer known on `as_of`, `chunk_size` at a time, in customer order.
+
+    Returns the reconciliation (not yet checked: the caller decides whether to keep what was
+    written) and the summary by segment, risk band and value tier.
+    """
+    day = scoring_day(as_of, scorer)
+    con = con or connect()
+    lines = as_table(transactions, con)  # registered once: the reconciliation reads it too
+    scorer.use_threads(threads)
+    sums, scored = [], 0
+    with tempfile.TemporaryDirectory(prefix="custlens-scored-ids-") as folder:
+        ids_path = Path(folder, "ids.parquet")
+        with (
+            features_on_engine(lines, day.date(), scorer.feature_spec, customers, con) as built,
+            pq.ParquetWriter(ids_path, pa.schema([("customer_id", pa.string())])) as ids,
+        ):
+            blocks = built.blocks(chunk_size)
+            total = -(-built.customers // chunk_size)
+            for block in progress(blocks, total) if progress else blocks:
+                block.insert(1, "as_of", day)
+                scorer.check_features(block)
+                scores = scorer.score(block)
+                write(scores)
+                ids.write_table(pa.table({"customer_id": scores["customer_id"].astype(str)}))
+                sums.append(summary_sums(scores))
+                scored += len(scores)
+        written = con.read_parquet(str(ids_path))
+        check = reconcile_on_engine(lines, day, customers, written, scored)
+    return check, combine_summaries(sums)
+
+
+def score_transactions(
+    transactions: Transactions,
+    as_of: str,
+    scorer: Scorer,
+    customers: pd.DataFrame | None = None,
+    chunk_size: int = DEFAULT_CHUNK,
+    progress: Progress | None = None,
+    con: ibis.BaseBackend | None = None,
+) -> tuple[pd.DataFrame, Reconciliation]:
+    """`score_in_blocks` collected in memory, once the reconciliation holds."""
+    parts: list[pd.DataFrame] = []
+    check, _ = score_in_blocks(
+        transactions, as_of, scorer, parts.append, customers, chunk_size, progress, con
+    )
+    check_reconciliation(check)
+    return pd.concat(parts, ignore_index=True), check
+
+
+def reconcile_on_engine(
+    lines: Table,
+    as_of: pd.Timestamp,
+    customers: pd.DataFrame | None,
+    written: Table,
+    scored: int,
+) -> Reconciliation:
+    """`batch.reconcile`, computed by the engine from the transactions and the ids written."""
+    ids = lines.filter(lines.customer_id.notnull())
+    known = ids.filter(ids.timestamp < day_after(as_of.date())).select("customer_id").distinct()
+    every = ids.select("customer_id").distinct()
+    table = ibis.memtable(
+        pd.DataFrame(
+            {"customer_id": [] if customers is None else customers["customer_id"].astype(str)},
+            dtype="string",
+        )
+    )
+    expected = known.union(table)  # distinct
+    distinct_written = written.select("customer_id").distinct()
+    con = lines._find_backend()
+
+    def count(t: Table) -> int:
+        return int(con.execute(t.count()))
+
+    later = every.anti_join(known, "customer_id")
+    return Reconciliation(
+        with_history=count(known),
+        table_only=count(table.anti_join(known, "customer_id")),
+        only_after_as_of=count(later.anti_join(table, "customer_id")),
+        scored=scored,
+        duplicated=scored - count(distinct_written),
+        missing=count(expected.anti_join(distinct_written, "customer_id")),
+    )
