@@ -7,7 +7,9 @@ With engine=spark the features run on Spark and the model's Spark UDF scores the
 executors; the output is then a Parquet folder partitioned by `as_of`.
 
 Every customer with a kept transaction on or before `as_of` (or in the customer table) appears
-exactly once; the job fails rather than write a short file, and writes atomically.
+exactly once; the job fails rather than write a short file, and writes atomically. On DuckDB the
+features stay on the engine and customers are scored `chunk_size` at a time, so memory follows
+the block, not the customer base; with `data=parquet_log` the log itself is read where it lies.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from custlens.cli.config import register, to_spec
 from custlens.cli.errors import exit_on_user_error
 from custlens.cli.output import check_output
 from custlens.cli.runs import required_as_of, tracked
-from custlens.data import DataSpec, load
+from custlens.data import DataSpec, load_for_scoring
 from custlens.engines import EngineSpec, open_engine
 from custlens.tracking import mlflow_io, registry
 
@@ -38,7 +40,7 @@ def main(cfg: DictConfig) -> None:
     if engine.name == "spark":
         score_job.check_spark_output(output)
     with tracked(cfg), open_engine(engine) as con:
-        loaded = load(to_spec(cfg.data, DataSpec))
+        loaded = load_for_scoring(to_spec(cfg.data, DataSpec))  # data=parquet_log: a path
         mlflow_io.log_quality_report(loaded.report)
         if engine.name == "spark":  # the model's Spark UDF on the executors
             score_job.run_spark(loaded, as_of, model_uri, output, con)

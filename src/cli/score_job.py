@@ -13,14 +13,14 @@ from tqdm import tqdm
 from custlens.cli.output import StagedTable, replace_folder, staging_folder
 from custlens.data import LoadedData
 from custlens.errors import CustlensError
+from custlens.features.source import as_table
 from custlens.scoring.batch import (
     Reconciliation,
     check_reconciliation,
     features_as_of,
-    reconcile,
     summary,
 )
-from custlens.scoring.blocks import score_in_blocks
+from custlens.scoring.blocks import reconcile_on_engine, score_in_blocks
 from custlens.scoring.scorer import Scorer
 from custlens.tracking import mlflow_io, registry
 
@@ -93,7 +93,8 @@ def run_spark(
 
     session = session_of(con)
     scorer = registry.load_scorer(model_uri)  # on the driver: feature settings and checks
-    features = features_as_of(loaded.transactions, as_of, scorer, loaded.customers, con)
+    lines = as_table(loaded.transactions, con)  # once: the reconciliation reads it too
+    features = features_as_of(lines, as_of, scorer, loaded.customers, con)
     scorer.check_features(features)  # here, before any executor starts
     udf, inputs = registry.spark_scorer_udf(session, model_uri)
     partitions = int(session.conf.get("spark.sql.shuffle.partitions"))
@@ -104,7 +105,9 @@ def run_spark(
     try:
         scored.write.partitionBy(spark.PARTITION_COLUMN).parquet(str(staging))
         written = spark.read_scores(session, str(staging), SUMMARY_COLUMNS)
-        check = reconcile(loaded.transactions, pd.Timestamp(as_of), loaded.customers, written)
+        ids = con.read_parquet(str(staging)).select("customer_id")
+        day = pd.Timestamp(as_of)
+        check = reconcile_on_engine(lines, day, loaded.customers, ids, len(written))
         check_reconciliation(check)
         report_reconciliation(check)
         replace_folder(staging, output)

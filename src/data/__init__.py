@@ -1,7 +1,14 @@
 """Loading, validating and cleaning transaction logs and customer tables."""
 
-from custlens.data.load import LoadedData, load, load_customers
+from custlens.data.load import LoadedData, load, load_customers, load_for_scoring
 from custlens.data.quality import QualityReport
 from custlens.data.spec import DataSpec
 
-__all__ = ["DataSpec", "LoadedData", "QualityReport", "load", "load_customers"]
+__all__ = [
+    "DataSpec",
+    "LoadedData",
+    "QualityReport",
+    "load",
+    "load_customers",
+    "load_for_scoring",
+]

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from custlens.data.clean import clean_transactions
+from custlens.data.on_engine import parquet_log
 from custlens.data.quality import QualityReport
 from custlens.data.read import read_files, read_table
 from custlens.data.spec import CustomerTableSpec, DataSpec
@@ -16,19 +17,35 @@ from custlens.errors import DataError
 
 @dataclass(frozen=True)
 class LoadedData:
-    """Clean transactions, the optional customer table and the quality report."""
+    """Clean transactions (in memory, or the path of a log the engine reads where it lies),
+    the optional customer table and the quality report."""
 
-    transactions: pd.DataFrame
+    transactions: pd.DataFrame | str
     customers: pd.DataFrame | None
     report: QualityReport
 
 
 def load(spec: DataSpec) -> LoadedData:
-    """Read, validate and clean a data source described by `spec`."""
+    """Read, validate and clean a data source described by `spec`, into memory."""
+    if spec.on_engine:
+        raise DataError(
+            f"data source {spec.name!r} has on_engine=true, which only scripts/score.py "
+            "accepts: training, features, reports and explanations read the log into memory "
+            "(drop data.on_engine, or score with scripts/score.py)"
+        )
     canonical = load_canonical(spec)
     transactions, report = clean_transactions(canonical, spec.cleaning, source=spec.name)
     customers = load_customers(spec.customers) if spec.customers else None
     return LoadedData(transactions, customers, report)
+
+
+def load_for_scoring(spec: DataSpec) -> LoadedData:
+    """`load`, or for an `on_engine` source the checked path of its Parquet log."""
+    if not spec.on_engine:
+        return load(spec)
+    path, report = parquet_log(spec)
+    customers = load_customers(spec.customers) if spec.customers else None
+    return LoadedData(path, customers, report)
 
 
 def load_canonical(spec: DataSpec) -> pd.DataFrame:

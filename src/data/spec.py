@@ -108,6 +108,10 @@ class DataSpec:
     cleaning: CleaningSpec = field(default_factory=CleaningSpec)
     customers: CustomerTableSpec | None = None
     synthetic: SyntheticSpec | None = None
+    # The files are a canonical, already-clean Parquet log that the engine reads where it lies
+    # (never loaded into this process): for scoring logs larger than memory. No cleaning rule
+    # runs; only scripts/score.py accepts it.
+    on_engine: bool = False
 
     def all_files(self) -> list[FileSpec]:
         """The files to read: `files`, or the single `path`."""

@@ -75,3 +75,36 @@ def test_invalid_input_is_refused_before_anything_is_written(tmp_path: Path) -> 
     )
     assert done.returncode == 2 and "non-numeric values in column 'amount'" in done.stderr
     assert "Traceback" not in done.stderr and not out.exists()
+
+
+def test_a_parquet_log_is_scored_where_it_lies(champion_store, trained, tmp_path: Path) -> None:
+    """data=parquet_log: the same scores as scoring the log in memory, in small blocks."""
+    from custlens.scoring.blocks import score_transactions
+
+    uri, _ = champion_store
+    log = trained.loaded.transactions
+    folder = tmp_path / "log"
+    folder.mkdir()
+    first = log["customer_id"] < sorted(log["customer_id"].unique())[700]
+    for index, part in enumerate((log[first], log[~first])):
+        part.to_parquet(folder / f"part-{index}.parquet", index=False, coerce_timestamps="us")
+    out = tmp_path / "scores.parquet"
+    as_of = str(trained.last_day)
+    done = run_script(
+        "score", "data=parquet_log", f"data.path={folder}", f"as_of={as_of}", f"output={out}",
+        "model_uri=models:/custlens-synthetic@champion", "chunk_size=333",
+        f"tracking.uri={uri}", f"hydra.run.dir={tmp_path / 'h'}",
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+    expected, _ = score_transactions(log, as_of, trained.scorer)
+    written = pd.read_parquet(out)
+    assert written["model_version"].eq("custlens-synthetic/1").all()
+    expected["as_of"] = expected["as_of"].astype(written["as_of"].dtype)  # Parquet: no seconds
+    pd.testing.assert_frame_equal(
+        written.drop(columns="model_version"), expected.drop(columns="model_version")
+    )
+    refused = run_script(
+        "train", "data=parquet_log", f"data.path={folder}", "tracking=disabled",
+        f"hydra.run.dir={tmp_path / 'h2'}",
+    )  # fmt: skip
+    assert refused.returncode == 2 and "only scripts/score.py accepts" in refused.stderr
