@@ -77,14 +77,15 @@ def features_on_engine(
     order_table = orders(lines).cache()
     try:
         expr = feature_table(lines, order_table, day, spec, customers)
+        # One window, one sort: a buyer's position among buyers is the running count of
+        # buyers before it. The window writes rows in its order, so a block's rows lie together.
+        in_order = ibis.window(order_by=expr.customer_id, preceding=None, following=0)
         numbered = expr.mutate(
             **{
-                ROW: ibis.row_number().over(order_by=expr.customer_id),
-                BUYER_ROW: ibis.row_number().over(
-                    group_by=expr.has_purchase, order_by=expr.customer_id
-                ),
+                ROW: ibis.row_number().over(in_order),
+                BUYER_ROW: expr.has_purchase.cast("int64").sum().over(in_order) - 1,
             }
-        ).order_by(ROW)  # stored in order, so a block reads only its own row groups
+        )
         table = numbered.cache()
     finally:
         order_table.release()
