@@ -19,10 +19,9 @@ import pandas as pd
 from ibis.expr.types import Table
 
 from custlens.errors import DataError
-from custlens.features.build import ATTRIBUTE_PREFIX, PANDAS_TYPES, feature_table, finish
-from custlens.features.orders import history, orders
+from custlens.features.build import ATTRIBUTE_PREFIX, PANDAS_TYPES, feature_expression, finish
 from custlens.features.probabilistic import SUMMARY_COLUMNS, BtydFit, fit_btyd, fit_rows
-from custlens.features.source import Transactions, as_table, connect, to_date
+from custlens.features.source import Transactions
 from custlens.features.spec import FeatureSpec
 
 ROW, BUYER_ROW = "_row", "_buyer_row"  # 0-based positions among all customers, among buyers
@@ -71,12 +70,7 @@ def features_on_engine(
 ) -> Iterator[FeatureBlocks]:
     """The features as of `as_of` kept on `con` for the duration of the block."""
     spec = config or FeatureSpec()
-    con = con or connect()
-    day = to_date(as_of)
-    lines = history(as_table(transactions, con), day)
-    order_table = orders(lines).cache()
-    try:
-        expr = feature_table(lines, order_table, day, spec, customers)
+    with feature_expression(transactions, as_of, spec, customers, con) as expr:
         # One window, one sort: a buyer's position among buyers is the running count of
         # buyers before it. The window writes rows in its order, so a block's rows lie together.
         in_order = ibis.window(order_by=expr.customer_id, preceding=None, following=0)
@@ -87,8 +81,6 @@ def features_on_engine(
             }
         )
         table = numbered.cache()
-    finally:
-        order_table.release()
     try:
         counts = table.aggregate(
             customers=table.count(), buyers=table.has_purchase.cast("int64").sum()

@@ -6,6 +6,8 @@ the given backend (embedded DuckDB by default), so the same definitions run on S
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 
 import ibis
@@ -37,20 +39,33 @@ def build_features(
     `has_purchase` false; the table's attributes follow the features, prefixed `attr_`.
     """
     spec = config or FeatureSpec()
+    with feature_expression(transactions, as_of, spec, customers, con) as expr:
+        frame = expr.order_by("customer_id").to_pyarrow().to_pandas(types_mapper=PANDAS_TYPES.get)
+    if spec.btyd:  # the last columns, after any customer attributes
+        for column, values in btyd_columns(frame, spec.horizon_days, spec.repurchase_days).items():
+            frame[column] = values
+    return finish(frame, spec)
+
+
+@contextmanager
+def feature_expression(
+    transactions: Transactions,
+    as_of: str | date,
+    spec: FeatureSpec,
+    customers: pd.DataFrame | None = None,
+    con: ibis.BaseBackend | None = None,
+) -> Iterator[Table]:
+    """The feature table over the lines up to `as_of` on `con`, unexecuted, valid inside the
+    block (it reads the order table materialised here)."""
     con = con or connect()
     day = to_date(as_of)
     lines = history(as_table(transactions, con), day)
     # Materialised once: four families read it, and a CTE would be recomputed for each.
     order_table = orders(lines).cache()
     try:
-        expr = feature_table(lines, order_table, day, spec, customers).order_by("customer_id")
-        frame = con.to_pyarrow(expr).to_pandas(types_mapper=PANDAS_TYPES.get)
+        yield feature_table(lines, order_table, day, spec, customers)
     finally:
         order_table.release()
-    if spec.btyd:  # the last columns, after any customer attributes
-        for column, values in btyd_columns(frame, spec.horizon_days, spec.repurchase_days).items():
-            frame[column] = values
-    return finish(frame, spec)
 
 
 def feature_table(
