@@ -6,6 +6,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import ibis
 import pandas as pd
 from tqdm import tqdm
@@ -57,16 +58,22 @@ def run(
     this process, written block by block to a staging file that replaces `output` only once
     the reconciliation holds. Returns the summary tables."""
     with StagedTable(output) as staged:
-        check, tables = score_in_blocks(
-            loaded.transactions,
-            as_of,
-            scorer,
-            staged.write,
-            loaded.customers,
-            chunk_size,
-            progress_bar,
-            con,
-        )
+        try:
+            check, tables = score_in_blocks(
+                loaded.transactions,
+                as_of,
+                scorer,
+                staged.write,
+                loaded.customers,
+                chunk_size,
+                progress_bar,
+                con,
+            )
+        except duckdb.OutOfMemoryException as exc:
+            raise CustlensError(
+                f"DuckDB ran out of memory, nothing written: raise engine.memory_limit (or "
+                f"give the job a machine with more memory). {str(exc).splitlines()[0]}"
+            ) from None
         check_reconciliation(check)
         staged.commit()
     report_reconciliation(check)

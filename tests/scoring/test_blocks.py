@@ -107,3 +107,11 @@ def test_parquet_row_groups_do_not_depend_on_blocks(tmp_path: Path, monkeypatch)
     assert paths[0].read_bytes() == paths[1].read_bytes() == paths[2].read_bytes()
     assert pq.ParquetFile(paths[1]).metadata.num_row_groups == 11
     pd.testing.assert_frame_equal(pd.read_parquet(paths[1]), frame)
+
+
+def test_running_out_of_engine_memory_is_one_clear_error(trained, tmp_path: Path) -> None:
+    path = tmp_path / "scores.parquet"
+    loaded = LoadedData(trained.loaded.transactions, None, trained.loaded.report)
+    with pytest.raises(CustlensError, match="raise engine.memory_limit"):
+        score_job.run(loaded, AS_OF, trained.scorer, path, 500, connect(memory_limit="1MB"))
+    assert list(tmp_path.iterdir()) == []
