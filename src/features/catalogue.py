@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from custlens.features.families import WEEKDAYS
+from custlens.features.families import BASKET_RECENT_DAYS, WEEKDAYS
 from custlens.features.spec import FeatureSpec
 
 DTYPES = {
@@ -233,6 +233,30 @@ def _rhythm_basket_returns() -> list[Feature]:
             label="share of value returned",
         ),
         f("cancelled_orders", "returns", "orders", "orders made only of returns", "count"),
+        f(
+            "months_active_365d",
+            "rhythm",
+            "months",
+            "distinct calendar months with a purchase in the last 365 days",
+            "count",
+            label="months with a purchase in the last year",
+        ),
+        f(
+            "basket_lines_trend",
+            "basket",
+            "ratio",
+            f"product lines per purchase order in the last {BASKET_RECENT_DAYS} days over "
+            "product lines per purchase order to date (1 = unchanged)",
+            label=f"basket size trend, last {BASKET_RECENT_DAYS} days",
+        ),
+        f(
+            "basket_value_trend",
+            "basket",
+            "ratio",
+            f"purchase value per order in the last {BASKET_RECENT_DAYS} days over purchase "
+            "value per order to date (1 = unchanged)",
+            label=f"order value trend, last {BASKET_RECENT_DAYS} days",
+        ),
     ]
 
 

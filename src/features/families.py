@@ -1,7 +1,7 @@
 """Per-customer feature families, each an Ibis aggregation keyed by `customer_id`.
 
-Only operations that DuckDB and Spark compute identically are used: exact medians, day-level
-date differences, `lag` windows and conditional sums.
+Only operations that DuckDB and Spark compute identically are used: exact medians, exact
+distinct counts, day-level date differences, `lag` windows and conditional sums.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from ibis.expr.types import Table
 from custlens.features.source import money
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+BASKET_RECENT_DAYS = 90  # the recent window of the basket trends
 
 
 def _count(condition: ibis.Value) -> ibis.Value:
@@ -27,7 +28,8 @@ def _only(condition: ibis.Value, value: ibis.Value) -> ibis.Value:
 
 
 def activity(orders: Table, as_of: date, windows: list[int], horizon_days: int) -> Table:
-    """RFM, tenure, windows, returns, calendar shares and rhythm, from the orders in sequence.
+    """RFM, tenure, windows, returns, calendar shares, rhythm, months active in the last year
+    and basket trends, from the orders in sequence.
 
     One aggregation over `orders.in_sequence`: the window that finds each purchase day's
     predecessor already sorted the orders, so the rhythm family needs no pass of its own.
@@ -57,6 +59,14 @@ def activity(orders: Table, as_of: date, windows: list[int], horizon_days: int) 
     season = (o.day > ibis.literal(as_of - timedelta(days=365))) & (
         o.day <= ibis.literal(as_of - timedelta(days=365 - horizon_days))
     )
+    year = o.day > ibis.literal(as_of - timedelta(days=365))
+    aggregates["months_active_365d"] = _only(
+        buy & year, o.day.year() * 12 + o.day.month()
+    ).nunique()
+    basket = o.day > ibis.literal(as_of - timedelta(days=BASKET_RECENT_DAYS))
+    aggregates["recent_orders"] = _count(buy & basket)
+    aggregates["recent_lines"] = ibis.ifelse(buy & basket, o.lines, 0).sum()
+    aggregates["recent_purchase_value"] = money(_only(buy & basket, o.value).sum())
     aggregates["orders_last_season"] = _count(buy & season)
     aggregates["revenue_last_season"] = money(ibis.ifelse(season, o.value, 0.0).sum())
     for index, name in enumerate(WEEKDAYS):
@@ -79,6 +89,24 @@ def activity(orders: Table, as_of: date, windows: list[int], horizon_days: int) 
         ),
         last_gap=out.last_day.delta(out.previous_purchase_day, unit="day"),
         btyd_recency_days=btyd_recency,
+        # Recent basket over the customer's usual basket (1 = unchanged; null without both).
+        basket_lines_trend=_per_order_trend(
+            out.recent_lines, out.recent_orders, out.purchase_lines, out.n_orders
+        ),
+        basket_value_trend=_per_order_trend(
+            out.recent_purchase_value, out.recent_orders, out.purchase_value, out.n_orders
+        ),
+    )
+
+
+def _per_order_trend(
+    recent: ibis.Value, recent_orders: ibis.Value, total: ibis.Value, orders: ibis.Value
+) -> ibis.Value:
+    """(recent per recent order) over (total per order); null when either is undefined."""
+    numerator = recent.cast("float64") * orders.cast("float64")
+    denominator = total.cast("float64") * recent_orders.cast("float64")
+    return ibis.ifelse(
+        (recent_orders > 0) & (denominator > 0), numerator / denominator, ibis.null("float64")
     )
 
 

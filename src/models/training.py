@@ -18,7 +18,7 @@ import pandas as pd
 
 from custlens.errors import CustlensError
 from custlens.models.calibration import Calibrator
-from custlens.models.gbm import GradientBoostedModel
+from custlens.models.gbm import GradientBoostedModel, SeedBaggedModel
 
 
 @dataclass(frozen=True)
@@ -72,20 +72,28 @@ class ModelSettings:
     refit: bool = True
     quantiles: list[float] = field(default_factory=list)
     blend_btyd: bool = False  # value models: blend with BG/NBD-Gamma-Gamma (weight chosen OOT)
+    n_seeds: int = 1  # > 1: average that many LightGBM models seeded random_state, +1, ...
+    quantile_seeds: int = 1  # the same for the quantile (interval) models
     random_state: int = 0
     n_jobs: int = 1
 
 
-def _gbm(task: str, s: ModelSettings, objective: str | None, rounds: int) -> GradientBoostedModel:
-    return GradientBoostedModel(
-        task=task,
-        objective=objective,
-        params=dict(s.params),
-        n_estimators=rounds,
-        early_stopping_rounds=s.early_stopping_rounds,
-        random_state=s.random_state,
-        n_jobs=s.n_jobs,
-    )
+Boosted = GradientBoostedModel | SeedBaggedModel
+
+
+def _gbm(task: str, s: ModelSettings, objective: str | None, rounds: int) -> Boosted:
+    common = {
+        "task": task,
+        "objective": objective,
+        "params": dict(s.params),
+        "n_estimators": rounds,
+        "early_stopping_rounds": s.early_stopping_rounds,
+        "random_state": s.random_state,
+        "n_jobs": s.n_jobs,
+    }
+    if s.n_seeds > 1:
+        return SeedBaggedModel(**common, n_seeds=s.n_seeds)
+    return GradientBoostedModel(**common)
 
 
 def _staged_fit(
@@ -96,7 +104,7 @@ def _staged_fit(
     s: ModelSettings,
     objective: str | None,
     horizon_days: int,
-) -> tuple[GradientBoostedModel, GradientBoostedModel]:
+) -> tuple[Boosted, Boosted]:
     """Early-stopped rounds, then (model up to the calibration fold, final model)."""
     fit, val = rows(frame, folds.fit), rows(frame, folds.validation)
     stopped = _gbm(task, s, objective, s.n_estimators)
@@ -114,7 +122,7 @@ def _staged_fit(
 class CalibratedClassifier:
     """A LightGBM classifier and the calibration map fitted out of time."""
 
-    model: GradientBoostedModel
+    model: Boosted
     calibrator: Calibrator | None
 
     def predict_proba(self, features: pd.DataFrame) -> np.ndarray:
@@ -170,8 +178,8 @@ class ValueRegressor:
     out of time on the calibration fold.
     """
 
-    model: GradientBoostedModel
-    quantile_models: dict[float, GradientBoostedModel] = field(default_factory=dict)
+    model: Boosted
+    quantile_models: dict[float, Boosted] = field(default_factory=dict)
     weight: float = 1.0
 
     def predict(self, features: pd.DataFrame) -> np.ndarray:
@@ -201,7 +209,9 @@ def train_regressor(
     quantiles = {}
     for q in settings.quantiles:
         params = {**settings.params, "alpha": q}
-        s = ModelSettings(**{**vars(settings), "params": params})
+        s = ModelSettings(
+            **{**vars(settings), "params": params, "n_seeds": settings.quantile_seeds}
+        )
         quantiles[q] = _staged_fit(frame, label, folds, "regression", s, "quantile", horizon_days)[
             1
         ]

@@ -17,9 +17,7 @@ def test_values_add_up_to_the_models_raw_score(trained, scored, task: str) -> No
     rows = features.head(200)
     explanation = shap_views.explain(trained.scorer, rows, task)
     model = shap_views.booster(trained.scorer, task)
-    raw = model.model_.booster_.predict(
-        model.encoder_.transform(rows), num_iteration=model.best_iteration_, raw_score=True
-    )
+    raw = model.predict_margin(rows)  # a single LightGBM model's raw score, or a bag's mean
     total = explanation.values.sum(axis=1).to_numpy() + explanation.base
     np.testing.assert_allclose(total, raw, rtol=1e-6, atol=1e-6)
     assert list(explanation.values.index) == list(rows.index)

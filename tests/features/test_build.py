@@ -63,6 +63,7 @@ A = {
     "top_product_share": 30 / 80,  # P1 and P3 (40 - 10) tie at 30 of 80 bought
     "return_ratio": 10 / 90,
     "cancelled_orders": 1,
+    "months_active_365d": 3,  # January, February and March
     "share_mon": 0.4,
     "share_thu": 0.2,
     "share_fri": 0.2,
@@ -122,6 +123,8 @@ D = {  # the only order is cancelled
     "inactive_days": 29.0,
     "return_ratio": math.nan,
     "share_mon": math.nan,
+    "months_active_365d": 0,
+    "basket_lines_trend": math.nan,
     "first_purchase_month": math.nan,
     "btyd_frequency": 0,
     "country": "United Kingdom",
@@ -139,6 +142,38 @@ def test_hand_computed_features(features: pd.DataFrame, customer: str, expected:
             assert got == pytest.approx(value, rel=1e-9), name
         else:
             assert got == value, name
+
+
+def test_months_active_and_basket_trends() -> None:
+    # X: one order 455 days back (outside the year), two in June 2023, one recent order.
+    rows = [
+        ("X", "x1", "2022-12-01 10:00", "P1", 1, 30.0),
+        ("X", "x2", "2023-06-01 10:00", "P1", 1, 40.0),
+        ("X", "x2", "2023-06-01 10:00", "P2", 1, 60.0),
+        ("X", "x3", "2023-06-20 10:00", "P3", 1, 50.0),
+        ("X", "x4", "2024-02-01 10:00", "P1", 1, 5.0),
+        ("X", "x4", "2024-02-01 10:00", "P2", 1, 5.0),
+        ("X", "x4", "2024-02-01 10:00", "P3", 1, 5.0),
+        ("X", "x4", "2024-02-01 10:00", "P4", 1, 5.0),
+        ("Y", "y1", "2023-01-10 10:00", "P1", 1, 10.0),  # nothing in the last 90 days
+    ]
+    got = build_features(hand_log(rows), AS_OF, SPEC).set_index("customer_id")
+    assert got.loc["X", "months_active_365d"] == 2  # June 2023 and February 2024
+    assert got.loc["X", "basket_lines_trend"] == pytest.approx(4 / (8 / 4))
+    assert got.loc["X", "basket_value_trend"] == pytest.approx(20 / (200 / 4))
+    assert got.loc["Y", "months_active_365d"] == 0
+    assert pd.isna(got.loc["Y", "basket_lines_trend"]) and pd.isna(
+        got.loc["Y", "basket_value_trend"]
+    )
+
+
+@pytest.mark.parametrize("customer", ["A", "B", "C"])
+def test_basket_trends_are_one_when_every_order_is_recent(
+    features: pd.DataFrame, customer: str
+) -> None:
+    row = features.loc[customer]
+    assert row["basket_lines_trend"] == pytest.approx(1.0)
+    assert row["basket_value_trend"] == pytest.approx(1.0)
 
 
 def test_customer_table_adds_customers_without_purchases() -> None:

@@ -11,7 +11,7 @@ from custlens.errors import CustlensError
 from custlens.models import metrics
 from custlens.models.calibration import Calibrator
 from custlens.models.encoding import FeatureEncoder
-from custlens.models.gbm import GradientBoostedModel
+from custlens.models.gbm import GradientBoostedModel, SeedBaggedModel
 from custlens.models.pipeline import backtest
 from custlens.models.training import ModelSettings, plan_folds, train_classifier, train_regressor
 from tests.models.conftest import HORIZON
@@ -53,6 +53,7 @@ def test_gbm_contract_and_exact_contributions(synthetic_frame: pd.DataFrame) -> 
     contributions = model.contributions(test)
     log_odds = np.log(p / (1 - p))
     np.testing.assert_allclose(contributions.sum(axis=1), log_odds, rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(model.predict_margin(test), log_odds, rtol=1e-6, atol=1e-6)
     assert model.importance().index[0] in model.encoder_.columns_
 
 
@@ -64,6 +65,63 @@ def test_contributions_equal_shap_tree_explainer(synthetic_frame: pd.DataFrame) 
     expected = shap.TreeExplainer(model.model_.booster_)(model.encoder_.transform(rows)).values
     got = model.contributions(rows).drop(columns="bias").to_numpy()
     np.testing.assert_allclose(got, expected, atol=1e-8)
+
+
+@pytest.mark.parametrize(
+    ("task", "objective", "label"),
+    [("classification", None, "churned"), ("regression", "tweedie", "future_value")],
+)
+def test_seed_bag_keeps_the_contract(
+    synthetic_frame: pd.DataFrame, task: str, objective: str | None, label: str
+) -> None:
+    train = synthetic_frame[synthetic_frame["as_of"] < synthetic_frame["as_of"].max()]
+    test = synthetic_frame[synthetic_frame["as_of"] == synthetic_frame["as_of"].max()]
+    kwargs = {"task": task, "objective": objective, "n_estimators": 80, "random_state": 7}
+    bag = SeedBaggedModel(**kwargs, n_seeds=3).fit(train, train[label])
+    members = [GradientBoostedModel(**{**kwargs, "random_state": 7 + i}) for i in range(3)]
+    margins = [m.fit(train, train[label]).predict_margin(test) for m in members]
+    # The members are the single models of seeds 7, 8 and 9; the bag averages their raw scores.
+    np.testing.assert_allclose(bag.predict_margin(test), np.mean(margins, axis=0), atol=1e-12)
+    assert not np.allclose(margins[0], margins[1])  # the seeds do differ
+    raw = bag.predict_raw(test)
+    if task == "classification":
+        assert ((raw > 0) & (raw < 1)).all()
+        np.testing.assert_allclose(raw, 1 / (1 + np.exp(-bag.predict_margin(test))))
+    else:
+        assert (raw > 0).all()
+        np.testing.assert_allclose(raw, np.exp(bag.predict_margin(test)))
+    contributions = bag.contributions(test)
+    assert list(contributions.columns) == [*bag.encoder_.columns_, "bias"]
+    np.testing.assert_allclose(
+        contributions.sum(axis=1), bag.predict_margin(test), rtol=1e-6, atol=1e-6
+    )
+    assert set(bag.importance().index) == set(bag.encoder_.columns_)
+    assert bag.best_iteration_ == 80
+    bag.use_threads(2)
+    np.testing.assert_allclose(bag.predict_raw(test), raw)
+
+
+def test_seed_bag_early_stops_each_member(synthetic_frame: pd.DataFrame) -> None:
+    train = synthetic_frame[synthetic_frame["as_of"] < synthetic_frame["as_of"].max()]
+    test = synthetic_frame[synthetic_frame["as_of"] == synthetic_frame["as_of"].max()]
+    bag = SeedBaggedModel(n_estimators=300, early_stopping_rounds=10, n_seeds=2)
+    bag.fit(train, train["churned"], validation=(test, test["churned"]))
+    rounds = [m.best_iteration_ for m in bag.members_]
+    assert bag.best_iteration_ == round(np.mean(rounds)) and all(1 <= r <= 300 for r in rounds)
+    with pytest.raises(ValueError, match="n_seeds"):
+        SeedBaggedModel(n_seeds=0).fit(train, train["churned"])
+
+
+def test_settings_choose_a_bag_and_single_quantile_models(synthetic_frame: pd.DataFrame) -> None:
+    settings = ModelSettings(**{**vars(FAST), "n_seeds": 2, "quantiles": [0.1, 0.9]})
+    classifier = train_classifier(synthetic_frame, "churned", HORIZON, settings)
+    assert isinstance(classifier.model, SeedBaggedModel) and len(classifier.model.members_) == 2
+    regressor = train_regressor(synthetic_frame, "future_value", HORIZON, settings)
+    assert isinstance(regressor.model, SeedBaggedModel)
+    assert all(isinstance(m, GradientBoostedModel) for m in regressor.quantile_models.values())
+    assert isinstance(
+        train_classifier(synthetic_frame, "churned", HORIZON, FAST).model, GradientBoostedModel
+    )
 
 
 def test_calibrator_repairs_distorted_probabilities() -> None:
