@@ -111,10 +111,9 @@ def reconcile_on_engine(
     )
     expected = known.union(table)  # distinct
     distinct_written = written.select("customer_id").distinct()
-    con = lines._find_backend()
 
     def count(t: Table) -> int:
-        return int(con.execute(t.count()))
+        return int(t.count().execute())  # on the backend its tables belong to
 
     later = every.anti_join(known, "customer_id")
     return Reconciliation(
