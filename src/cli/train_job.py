@@ -28,11 +28,18 @@ SUPERVISED = ("churn", "repurchase", "clv")
 
 
 def settings_of(cfg: DictConfig) -> dict[str, ModelSettings]:
-    """Per-task LightGBM settings, with the run's seed and thread count."""
+    """Per-task LightGBM settings, with the run's seed, thread count and season weights."""
+    season = cfg.get("season") or {}
+    shared = {
+        "random_state": cfg.seed,
+        "n_jobs": cfg.threads,
+        "season_boost": float(season.get("boost", 0.0)),
+        "season_width_days": float(season.get("width_days", 30.0)),
+    }
     out = {}
     for task in SUPERVISED:
         values = OmegaConf.to_container(cfg.models[task], resolve=True)
-        out[task] = ModelSettings(**values, random_state=cfg.seed, n_jobs=cfg.threads)
+        out[task] = ModelSettings(**values, **shared)
     return out
 
 

@@ -70,11 +70,14 @@ class GradientBoostedModel(BaseEstimator):
         y: np.ndarray | pd.Series,
         validation: tuple[pd.DataFrame, np.ndarray | pd.Series] | None = None,
         callbacks: list[Any] | None = None,
+        sample_weight: np.ndarray | None = None,
     ) -> GradientBoostedModel:
-        """Fit on feature rows `X`; stop early on `validation` rows when given."""
+        """Fit on feature rows `X` (weighted when given); stop early on `validation` rows."""
         self.encoder_ = FeatureEncoder().fit(X)
         self.model_ = self._estimator()
         fit_args: dict[str, Any] = {"callbacks": list(callbacks or [])}
+        if sample_weight is not None:
+            fit_args["sample_weight"] = np.asarray(sample_weight, float)
         if validation is not None:
             X_val, y_val = validation  # noqa: N806
             fit_args["eval_X"] = (self.encoder_.transform(X_val),)
@@ -164,6 +167,7 @@ class SeedBaggedModel(BaseEstimator):
         y: np.ndarray | pd.Series,
         validation: tuple[pd.DataFrame, np.ndarray | pd.Series] | None = None,
         callbacks: list[Any] | None = None,
+        sample_weight: np.ndarray | None = None,
     ) -> SeedBaggedModel:
         """Fit every member on the same rows (see GradientBoostedModel.fit)."""
         if self.n_seeds < 1:
@@ -177,7 +181,7 @@ class SeedBaggedModel(BaseEstimator):
                 early_stopping_rounds=self.early_stopping_rounds,
                 random_state=self.random_state + i,
                 n_jobs=self.n_jobs,
-            ).fit(X, y, validation=validation, callbacks=callbacks)
+            ).fit(X, y, validation=validation, callbacks=callbacks, sample_weight=sample_weight)
             for i in range(self.n_seeds)
         ]
         self.encoder_ = self.members_[0].encoder_

@@ -19,6 +19,7 @@ import pandas as pd
 from custlens.errors import CustlensError
 from custlens.models.calibration import Calibrator
 from custlens.models.gbm import GradientBoostedModel, SeedBaggedModel
+from custlens.models.seasons import scoring_day, season_weights
 
 
 @dataclass(frozen=True)
@@ -74,6 +75,8 @@ class ModelSettings:
     blend_btyd: bool = False  # value models: blend with BG/NBD-Gamma-Gamma (weight chosen OOT)
     n_seeds: int = 1  # > 1: average that many LightGBM models seeded random_state, +1, ...
     quantile_seeds: int = 1  # the same for the quantile (interval) models
+    season_boost: float = 0.0  # extra weight of cutoffs at the scoring day's time of year
+    season_width_days: float = 30.0  # how far in days of year that extra weight reaches
     random_state: int = 0
     n_jobs: int = 1
 
@@ -105,17 +108,28 @@ def _staged_fit(
     objective: str | None,
     horizon_days: int,
 ) -> tuple[Boosted, Boosted]:
-    """Early-stopped rounds, then (model up to the calibration fold, final model)."""
+    """Early-stopped rounds, then (model up to the calibration fold, final model).
+
+    Every fit weighs its cutoffs towards the time of year the final model will score, the
+    day the frame's last labels end (`custlens.models.seasons`).
+    """
+    target = scoring_day(frame["as_of"], horizon_days)
+
+    def weighted_fit(model: Boosted, part: pd.DataFrame, **kwargs: Any) -> Boosted:
+        weights = season_weights(part["as_of"], target, s.season_boost, s.season_width_days)
+        return model.fit(part, part[label], sample_weight=weights, **kwargs)
+
     fit, val = rows(frame, folds.fit), rows(frame, folds.validation)
-    stopped = _gbm(task, s, objective, s.n_estimators)
-    stopped.fit(fit, fit[label], validation=(val, val[label]))
+    stopped = weighted_fit(
+        _gbm(task, s, objective, s.n_estimators), fit, validation=(val, val[label])
+    )
     # A validation fold from another season can stop boosting far too early (see README).
     rounds = max(stopped.best_iteration_, s.min_rounds)
     before_cal = frame.loc[frame["as_of"] + pd.Timedelta(days=horizon_days) <= folds.calibration]
-    staged = _gbm(task, s, objective, rounds).fit(before_cal, before_cal[label])
+    staged = weighted_fit(_gbm(task, s, objective, rounds), before_cal)
     if not s.refit:
         return staged, staged
-    return staged, _gbm(task, s, objective, rounds).fit(frame, frame[label])
+    return staged, weighted_fit(_gbm(task, s, objective, rounds), frame)
 
 
 @dataclass

@@ -15,6 +15,7 @@ import pandas as pd
 from custlens.models import metrics
 from custlens.models.gbm import GradientBoostedModel
 from custlens.models.pipeline import LABELS
+from custlens.models.seasons import scoring_day, season_weights
 from custlens.models.training import ModelSettings, plan_folds, rows
 
 REPORT_EVERY = 25  # boosting rounds between pruning checks
@@ -76,6 +77,18 @@ def objective(
         random_state=base.random_state,
         n_jobs=base.n_jobs,
     )
-    model.fit(fit, fit[label], validation=(val, val[label]), callbacks=[_pruning_callback(trial)])
+    weights = season_weights(
+        fit["as_of"],
+        scoring_day(frame["as_of"], horizon_days),
+        base.season_boost,
+        base.season_width_days,
+    )
+    model.fit(
+        fit,
+        fit[label],
+        validation=(val, val[label]),
+        callbacks=[_pruning_callback(trial)],
+        sample_weight=weights,
+    )
     trial.set_user_attr("best_iteration", model.best_iteration_)
     return score(task, val[label].to_numpy(float), model.predict_raw(val))
