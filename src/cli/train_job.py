@@ -29,12 +29,11 @@ SUPERVISED = ("churn", "repurchase", "clv")
 
 def settings_of(cfg: DictConfig) -> dict[str, ModelSettings]:
     """Per-task LightGBM settings, with the run's seed, thread count and season weights."""
-    season = cfg.get("season") or {}
     shared = {
         "random_state": cfg.seed,
         "n_jobs": cfg.threads,
-        "season_boost": float(season.get("boost", 0.0)),
-        "season_width_days": float(season.get("width_days", 30.0)),
+        "season_boost": float(cfg.season.boost),
+        "season_width_days": float(cfg.season.width_days),
     }
     out = {}
     for task in SUPERVISED:

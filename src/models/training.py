@@ -99,6 +99,16 @@ def _gbm(task: str, s: ModelSettings, objective: str | None, rounds: int) -> Boo
     return GradientBoostedModel(**common)
 
 
+def sample_weights(
+    part: pd.DataFrame, frame: pd.DataFrame, horizon_days: int, s: ModelSettings
+) -> np.ndarray | None:
+    """Weights of `part`'s rows for a model trained on `frame` (None: unweighted): its cutoffs
+    lean towards the time of year the model will score, where `frame`'s last labels end
+    (`custlens.models.seasons`)."""
+    target = scoring_day(frame["as_of"], horizon_days)
+    return season_weights(part["as_of"], target, s.season_boost, s.season_width_days)
+
+
 def _staged_fit(
     frame: pd.DataFrame,
     label: str,
@@ -110,13 +120,11 @@ def _staged_fit(
 ) -> tuple[Boosted, Boosted]:
     """Early-stopped rounds, then (model up to the calibration fold, final model).
 
-    Every fit weighs its cutoffs towards the time of year the final model will score, the
-    day the frame's last labels end (`custlens.models.seasons`).
+    Every fit is weighted by `sample_weights`.
     """
-    target = scoring_day(frame["as_of"], horizon_days)
 
     def weighted_fit(model: Boosted, part: pd.DataFrame, **kwargs: Any) -> Boosted:
-        weights = season_weights(part["as_of"], target, s.season_boost, s.season_width_days)
+        weights = sample_weights(part, frame, horizon_days, s)
         return model.fit(part, part[label], sample_weight=weights, **kwargs)
 
     fit, val = rows(frame, folds.fit), rows(frame, folds.validation)

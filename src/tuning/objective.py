@@ -15,8 +15,7 @@ import pandas as pd
 from custlens.models import metrics
 from custlens.models.gbm import GradientBoostedModel
 from custlens.models.pipeline import LABELS
-from custlens.models.seasons import scoring_day, season_weights
-from custlens.models.training import ModelSettings, plan_folds, rows
+from custlens.models.training import ModelSettings, plan_folds, rows, sample_weights
 
 REPORT_EVERY = 25  # boosting rounds between pruning checks
 
@@ -77,18 +76,12 @@ def objective(
         random_state=base.random_state,
         n_jobs=base.n_jobs,
     )
-    weights = season_weights(
-        fit["as_of"],
-        scoring_day(frame["as_of"], horizon_days),
-        base.season_boost,
-        base.season_width_days,
-    )
     model.fit(
         fit,
         fit[label],
         validation=(val, val[label]),
         callbacks=[_pruning_callback(trial)],
-        sample_weight=weights,
+        sample_weight=sample_weights(fit, frame, horizon_days, base),
     )
     trial.set_user_attr("best_iteration", model.best_iteration_)
     return score(task, val[label].to_numpy(float), model.predict_raw(val))

@@ -51,14 +51,14 @@ def _indistinct_rows(n: int) -> tuple[pd.DataFrame, np.ndarray]:
 def test_models_fit_the_weighted_rate(bagged: bool) -> None:
     rows, y = _indistinct_rows(400)
     weights = np.where(y == 1, 3.0, 1.0)  # positives count three times: rate 0.75
-    kind = SeedBaggedModel(n_seeds=2) if bagged else GradientBoostedModel()
-    model = kind.set_params(n_estimators=50)
-    model.fit(rows, y, sample_weight=weights)
-    assert model.predict_raw(rows).mean() == pytest.approx(0.75, abs=0.02)
-    plain = (SeedBaggedModel(n_seeds=2) if bagged else GradientBoostedModel()).set_params(
-        n_estimators=50
-    )
-    assert plain.fit(rows, y).predict_raw(rows).mean() == pytest.approx(0.5, abs=0.02)
+
+    def model() -> GradientBoostedModel | SeedBaggedModel:
+        kind = SeedBaggedModel(n_seeds=2) if bagged else GradientBoostedModel()
+        return kind.set_params(n_estimators=50)
+
+    weighted = model().fit(rows, y, sample_weight=weights)
+    assert weighted.predict_raw(rows).mean() == pytest.approx(0.75, abs=0.02)
+    assert model().fit(rows, y).predict_raw(rows).mean() == pytest.approx(0.5, abs=0.02)
 
 
 def _seasonal_frame() -> pd.DataFrame:
