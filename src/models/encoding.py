@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
@@ -46,6 +47,27 @@ class FeatureEncoder(BaseEstimator, TransformerMixin):
             else:
                 out[c] = X[c].astype("float64").to_numpy()
         return pd.DataFrame(out, index=X.index)
+
+    def matrix(self, X: pd.DataFrame) -> np.ndarray:  # noqa: N803
+        """The model matrix as LightGBM sees it: floats, text as category codes (missing and
+        unseen categories NaN). Cheaper than `transform` for prediction."""
+        check_is_fitted(self)
+        missing = [c for c in self.columns_ if c not in X.columns]
+        if missing:
+            raise CustlensError(f"feature rows lack column(s) the model needs: {missing}")
+        out = np.empty((len(X), len(self.columns_)), dtype=np.float64)
+        for j, c in enumerate(self.columns_):
+            if c in self.categories_:
+                codes = pd.Categorical(X[c].astype("object"), categories=self.categories_[c]).codes
+                out[:, j] = np.where(codes < 0, np.nan, codes)
+            else:
+                out[:, j] = X[c].to_numpy(dtype=np.float64, na_value=np.nan)
+        return out
+
+    def signature(self) -> tuple:
+        """What decides the matrix: encoders with equal signatures give equal matrices."""
+        check_is_fitted(self)
+        return tuple(self.columns_), tuple((c, tuple(v)) for c, v in self.categories_.items())
 
 
 def _is_text(column: pd.Series) -> bool:

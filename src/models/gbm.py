@@ -10,7 +10,10 @@ import pandas as pd
 from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
+from custlens.models import trees
 from custlens.models.encoding import FeatureEncoder
+
+Matrix = np.ndarray | None  # a model matrix computed already (`FeatureEncoder.matrix`)
 
 DEFAULT_PARAMS: dict[str, Any] = {
     "learning_rate": 0.03,
@@ -72,49 +75,85 @@ class GradientBoostedModel(BaseEstimator):
         callbacks: list[Any] | None = None,
         sample_weight: np.ndarray | None = None,
     ) -> GradientBoostedModel:
-        """Fit on feature rows `X` (weighted when given); stop early on `validation` rows."""
+        """Fit on feature rows `X` (weighted when given); with `validation` rows, stop early
+        when `early_stopping_rounds` is set (callbacks see the validation loss either way)."""
         self.encoder_ = FeatureEncoder().fit(X)
         self.model_ = self._estimator()
-        fit_args: dict[str, Any] = {"callbacks": list(callbacks or [])}
+        columns = self.encoder_.columns_
+        fit_args: dict[str, Any] = {
+            "callbacks": list(callbacks or []),
+            "feature_name": columns,
+            "categorical_feature": [columns.index(c) for c in self.encoder_.categories_],
+        }
         if sample_weight is not None:
             fit_args["sample_weight"] = np.asarray(sample_weight, float)
+        stops = validation is not None and bool(self.early_stopping_rounds)
         if validation is not None:
             X_val, y_val = validation  # noqa: N806
-            fit_args["eval_X"] = (self.encoder_.transform(X_val),)
+            fit_args["eval_X"] = (self.encoder_.matrix(X_val),)
             fit_args["eval_y"] = (np.asarray(y_val),)
+        if stops:
             fit_args["callbacks"].append(
                 lgb.early_stopping(self.early_stopping_rounds, verbose=False)
             )
-        self.model_.fit(self.encoder_.transform(X), np.asarray(y), **fit_args)
-        best = getattr(self.model_, "best_iteration_", None) if validation is not None else None
+        self.model_.fit(self.encoder_.matrix(X), np.asarray(y), **fit_args)
+        best = getattr(self.model_, "best_iteration_", None) if stops else None
         self.best_iteration_ = int(best or self.n_estimators)
+        self._compiled = None
         return self
 
-    def predict_margin(self, X: pd.DataFrame) -> np.ndarray:  # noqa: N803
-        """LightGBM's raw score: log-odds, or the predicted value before the objective's link."""
-        check_is_fitted(self)
-        return self.model_.predict(
-            self.encoder_.transform(X), num_iteration=self.best_iteration_, raw_score=True
-        )
+    def predict_margin(self, X: pd.DataFrame, matrix: Matrix = None) -> np.ndarray:  # noqa: N803
+        """LightGBM's raw score: log-odds, or the predicted value before the objective's link.
 
-    def predict_raw(self, X: pd.DataFrame) -> np.ndarray:  # noqa: N803
+        `matrix`, when given, is `encoder_.matrix(X)` computed already (shared by models)."""
+        return self._predict(X, matrix, raw_score=True)
+
+    def predict_raw(self, X: pd.DataFrame, matrix: Matrix = None) -> np.ndarray:  # noqa: N803
         """Probability of the positive class, or the predicted value."""
-        check_is_fitted(self)
-        matrix = self.encoder_.transform(X)
-        if self.task == "classification":
-            return self.model_.predict_proba(matrix, num_iteration=self.best_iteration_)[:, 1]
-        return self.model_.predict(matrix, num_iteration=self.best_iteration_)
+        return self.link(self.predict_margin(X, matrix))
 
-    def contributions(self, X: pd.DataFrame) -> pd.DataFrame:  # noqa: N803
-        """Exact tree SHAP values (raw score units) per feature; the last column is the bias."""
+    def link(self, margin: np.ndarray) -> np.ndarray:
+        """The objective's inverse link: raw score to probability or value."""
+        return inverse_link(self.task, self.objective, margin)
+
+    def _predict(self, X: pd.DataFrame, matrix: Matrix, raw_score: bool) -> np.ndarray:  # noqa: N803
         check_is_fitted(self)
-        values = self.model_.booster_.predict(
-            self.encoder_.transform(X),
+        return self.model_.booster_.predict(
+            self.encoder_.matrix(X) if matrix is None else matrix,
             num_iteration=self.best_iteration_,
-            pred_contrib=True,
+            raw_score=raw_score,
             num_threads=self.model_.n_jobs,
         )
-        return pd.DataFrame(values, index=X.index, columns=[*self.encoder_.columns_, "bias"])
+
+    def explain(self, X: pd.DataFrame, matrix: Matrix = None) -> tuple[np.ndarray, pd.DataFrame]:  # noqa: N803
+        """The raw score and the exact tree SHAP values (raw score units) of each row, in one
+        pass; the last column of the values is the bias.
+
+        Equal to LightGBM's raw score and `pred_contrib` (`custlens.models.trees`), at a
+        fraction of the latter's cost per row.
+        """
+        check_is_fitted(self)
+        matrix = self.encoder_.matrix(X) if matrix is None else matrix
+        margin, values = trees.contributions(self.compiled_trees(), matrix)
+        columns = [*self.encoder_.columns_, "bias"]
+        return margin, pd.DataFrame(values, index=X.index, columns=columns)
+
+    def contributions(self, X: pd.DataFrame, matrix: Matrix = None) -> pd.DataFrame:  # noqa: N803
+        """Exact tree SHAP values (raw score units) per feature; the last column is the bias."""
+        return self.explain(X, matrix)[1]
+
+    def compiled_trees(self) -> trees.CompiledTrees:
+        """The trees compiled by `custlens.models.trees` on first use and kept (not pickled)."""
+        check_is_fitted(self)
+        if getattr(self, "_compiled", None) is None:
+            dump = self.model_.booster_.dump_model(num_iteration=self.best_iteration_)
+            self._compiled = trees.compile_booster(dump)
+        return self._compiled
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = super().__getstate__()
+        state.pop("_compiled", None)  # derived from the booster, rebuilt where it is needed
+        return state
 
     def importance(self) -> pd.Series:
         """Total gain per feature, largest first."""
@@ -130,6 +169,13 @@ class GradientBoostedModel(BaseEstimator):
 
 # The inverse link of LightGBM's objectives whose raw score is not the prediction itself.
 _LOG_LINK = frozenset({"poisson", "tweedie", "gamma"})
+
+
+def inverse_link(task: str, objective: str | None, margin: np.ndarray) -> np.ndarray:
+    """Raw score to probability (classification) or value (exp for log-link objectives)."""
+    if task == "classification":
+        return 1.0 / (1.0 + np.exp(-margin))
+    return np.exp(margin) if (objective or "regression") in _LOG_LINK else margin
 
 
 class SeedBaggedModel(BaseEstimator):
@@ -188,24 +234,32 @@ class SeedBaggedModel(BaseEstimator):
         self.best_iteration_ = int(round(np.mean([m.best_iteration_ for m in self.members_])))
         return self
 
-    def predict_margin(self, X: pd.DataFrame) -> np.ndarray:  # noqa: N803
-        """The members' mean raw score."""
+    def predict_margin(self, X: pd.DataFrame, matrix: Matrix = None) -> np.ndarray:  # noqa: N803
+        """The members' mean raw score (the members share one encoder, hence one matrix)."""
         check_is_fitted(self)
-        return np.mean([m.predict_margin(X) for m in self.members_], axis=0)
+        matrix = self.encoder_.matrix(X) if matrix is None else matrix
+        return np.mean([m.predict_margin(X, matrix) for m in self.members_], axis=0)
 
-    def predict_raw(self, X: pd.DataFrame) -> np.ndarray:  # noqa: N803
+    def predict_raw(self, X: pd.DataFrame, matrix: Matrix = None) -> np.ndarray:  # noqa: N803
         """Probability of the positive class, or the predicted value, of the mean raw score."""
-        margin = self.predict_margin(X)
-        if self.task == "classification":
-            return 1.0 / (1.0 + np.exp(-margin))
-        objective = self.objective or "regression"
-        return np.exp(margin) if objective in _LOG_LINK else margin
+        return self.link(self.predict_margin(X, matrix))
 
-    def contributions(self, X: pd.DataFrame) -> pd.DataFrame:  # noqa: N803
-        """The members' mean tree SHAP values: they add up to the bag's raw score."""
+    def link(self, margin: np.ndarray) -> np.ndarray:
+        """The objective's inverse link: raw score to probability or value."""
+        return inverse_link(self.task, self.objective, margin)
+
+    def explain(self, X: pd.DataFrame, matrix: Matrix = None) -> tuple[np.ndarray, pd.DataFrame]:  # noqa: N803
+        """The members' mean raw score and mean tree SHAP values (which add up to it)."""
         check_is_fitted(self)
-        parts = [m.contributions(X) for m in self.members_]
-        return sum(parts[1:], parts[0]) / len(parts)
+        matrix = self.encoder_.matrix(X) if matrix is None else matrix
+        parts = [m.explain(X, matrix) for m in self.members_]
+        margin = np.mean([margin for margin, _ in parts], axis=0)
+        values = [v for _, v in parts]
+        return margin, sum(values[1:], values[0]) / len(values)
+
+    def contributions(self, X: pd.DataFrame, matrix: Matrix = None) -> pd.DataFrame:  # noqa: N803
+        """The members' mean tree SHAP values: they add up to the bag's raw score."""
+        return self.explain(X, matrix)[1]
 
     def importance(self) -> pd.Series:
         """Mean total gain per feature over the members, largest first."""

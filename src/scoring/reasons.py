@@ -2,42 +2,75 @@
 
 from __future__ import annotations
 
+import numba
 import numpy as np
 import pandas as pd
 
 from custlens.features.catalogue import Feature, inline
+from custlens.scoring import wording
 
 N_REASONS = 3
 # About the date, not the customer: it moves everyone's risk alike, so it is no reason for one.
 CONTEXT = frozenset({"as_of_day_of_year"})
+# Two columns, one fact: either one becomes the same "no order for N days" reason.
+RECENCY = ("recency_days", "overdue_ratio")
 
 
-def _number(value: float) -> str:
-    if abs(value) >= 1000 or float(value).is_integer():
-        return f"{value:,.0f}"
-    return f"{value:.3g}"
+def _values(features: pd.DataFrame, name: str, rows: np.ndarray) -> tuple[np.ndarray, bool]:
+    """A column's values at `rows`: floats (missing as NaN) when it holds numbers or yes/no,
+    else objects."""
+    column = features[name]
+    if pd.api.types.is_bool_dtype(column) or (
+        pd.api.types.is_numeric_dtype(column) and not isinstance(column.dtype, pd.CategoricalDtype)
+    ):
+        return column.to_numpy(dtype=np.float64, na_value=np.nan)[rows], True
+    return column.to_numpy(dtype=object)[rows], False
 
 
-def _phrase(name: str, row: dict[str, object], labels: dict[str, Feature]) -> str:
-    """One reason, in words a marketer reads without a glossary."""
-    value = row.get(name)
-    if name in ("recency_days", "overdue_ratio") and pd.notna(row.get("recency_days")):
-        text = f"no order for {row['recency_days']:.0f} days"
-        if pd.notna(row.get("overdue_ratio")):
-            text += f", {row['overdue_ratio']:.1f} times the usual gap"
-        return text
+def _value_phrases(
+    name: str, rows: np.ndarray, features: pd.DataFrame, labels: dict[str, Feature]
+) -> np.ndarray:
+    """ "<label>: <value><unit>" for each of the row positions `rows` of column `name`."""
+    if name not in features:
+        return np.full(len(rows), f"{name}: None", dtype=object)
     if name not in labels:
-        return f"{name}: {value}"
+        return f"{name}: " + wording.text(features[name].to_numpy(dtype=object)[rows])
+    values, numeric = _values(features, name, rows)
     feature = labels[name]
     title = inline(feature.title)
-    if pd.isna(value):
-        return f"{title}: unknown"
-    if isinstance(value, str):
-        return f"{title}: {value}"
+    missing = pd.isna(values)
+    out = np.full(len(rows), f"{title}: unknown", dtype=object)
+    if not numeric:
+        out[~missing] = f"{title}: " + wording.text(values[~missing])
+        return out
+    known = values[~missing]
     if feature.unit in ("probability", "share"):
-        return f"{title}: {value:.0%}"
+        out[~missing] = f"{title}: " + wording.percent(known)
+        return out
     unit = "" if feature.unit in ("", "ratio", "yes/no", "currency") else f" {feature.unit}"
-    return f"{title}: {_number(value)}{unit}"
+    out[~missing] = f"{title}: " + wording.number(known) + unit
+    return out
+
+
+def _phrases(
+    name: str, rows: np.ndarray, features: pd.DataFrame, labels: dict[str, Feature]
+) -> np.ndarray:
+    """The reason that column `name` gives for each of the row positions `rows`."""
+    own = _value_phrases(name, rows, features, labels)
+    if name not in RECENCY or "recency_days" not in features:
+        return own
+    days, _ = _values(features, "recency_days", rows)
+    known = ~np.isnan(days)
+    recency = np.full(len(rows), "", dtype=object)
+    recency[known] = "no order for " + wording.fixed(days[known], 0) + " days"
+    if "overdue_ratio" in features:
+        overdue, _ = _values(features, "overdue_ratio", rows)
+        gap = known & ~np.isnan(overdue)
+        recency[gap] = (
+            recency[gap] + ", " + wording.fixed(overdue[gap], 1) + " times the usual gap"
+        )
+    # A customer without a recency falls back to the column's own phrase.
+    return np.where(known, recency, own)
 
 
 def top_reasons(
@@ -49,20 +82,64 @@ def top_reasons(
     """
     values = contributions.drop(columns=["bias", *CONTEXT], errors="ignore")
     names = list(values.columns)
-    matrix = values.to_numpy()
-    # One extra candidate, since recency and overdue ratio may merge into one reason.
-    order = np.argsort(-matrix, axis=1, kind="stable")[:, : N_REASONS + 1]
-    wanted = {names[j] for j in np.unique(order)} | {"recency_days", "overdue_ratio"}
-    columns = {c: features[c].to_numpy(object) for c in wanted if c in features}
-    out = []
-    for i in range(len(matrix)):
-        row = {c: column[i] for c, column in columns.items()}
-        phrases: list[str] = []
-        for j in order[i]:
-            if matrix[i, j] <= 0 or len(phrases) == N_REASONS:
+    if len(values) == 0:
+        return []
+    known = (
+        features["recency_days"].notna().to_numpy(bool)
+        if "recency_days" in features
+        else np.zeros(len(values), dtype=bool)
+    )
+    merges = np.isin(names, RECENCY)
+    chosen = _choose(values.to_numpy(dtype=np.float64), N_REASONS, merges, known)
+    # Word each column once for all the rows that quote it, then join each row's reasons.
+    flat = np.flatnonzero(chosen.ravel() >= 0)
+    columns = chosen.ravel()[flat]
+    order = np.argsort(columns, kind="stable")
+    flat, columns = flat[order], columns[order]
+    words = np.empty(flat.size, dtype=object)
+    bounds = np.flatnonzero(np.diff(columns)) + 1
+    for start, stop in zip([0, *bounds], [*bounds, flat.size], strict=True):
+        rows = flat[start:stop] // N_REASONS
+        words[start:stop] = _phrases(names[columns[start]], rows, features, labels)
+    slots = np.full(chosen.size, "", dtype=object)
+    slots[flat] = words
+    slots = slots.reshape(chosen.shape)
+    out = slots[:, 0]
+    for j in range(1, N_REASONS):
+        more = chosen[:, j] >= 0
+        out[more] = out[more] + "; " + slots[more, j]
+    return out.tolist()
+
+
+@numba.njit(parallel=True, cache=True)
+def _choose(matrix: np.ndarray, limit: int, merges: np.ndarray, known: np.ndarray) -> np.ndarray:
+    """Per row, the columns of its `limit` largest positive values, largest first (ties: the
+    lower column), counting the merged columns (recency and overdue) once where `known`;
+    -1 where a row has fewer."""
+    n, width = matrix.shape
+    out = np.full((n, limit), -1, np.int64)
+    for i in numba.prange(n):
+        # One candidate more than wanted: two merged columns may both be among them.
+        best = np.full(limit + 1, -np.inf)
+        column = np.full(limit + 1, -1, np.int64)
+        for j in range(width):
+            value = matrix[i, j]
+            if not value > best[limit] or not value > 0:
+                continue
+            place = limit
+            while place > 0 and value > best[place - 1]:
+                best[place], column[place] = best[place - 1], column[place - 1]
+                place -= 1
+            best[place], column[place] = value, j
+        taken, merged = 0, False
+        for place in range(limit + 1):
+            j = column[place]
+            if j < 0 or taken == limit:
                 break
-            text = _phrase(names[j], row, labels)
-            if text not in phrases:
-                phrases.append(text)
-        out.append("; ".join(phrases))
+            if merges[j] and known[i]:
+                if merged:
+                    continue
+                merged = True
+            out[i, taken] = j
+            taken += 1
     return out
