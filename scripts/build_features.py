@@ -32,7 +32,7 @@ def main(cfg: DictConfig) -> None:
     """Load, build, write, log."""
     as_of = required_as_of(cfg)
     output = check_output(cfg.output, cfg.overwrite)
-    with tracked(cfg), open_engine(to_spec(cfg.engine, EngineSpec)) as con:
+    with tracked(cfg), open_engine(to_spec(cfg.engine, EngineSpec), cfg.threads) as con:
         loaded = load(to_spec(cfg.data, DataSpec))
         mlflow_io.log_quality_report(loaded.report)
         spec = to_spec(cfg.features, FeatureSpec)

@@ -18,6 +18,7 @@ from custlens.cli.config import register, to_spec
 from custlens.cli.errors import exit_on_user_error
 from custlens.cli.runs import required_as_of, tracked
 from custlens.data import DataSpec, load
+from custlens.engines import EngineSpec, open_engine
 from custlens.tracking import mlflow_io, registry
 
 register()
@@ -35,7 +36,10 @@ def main(cfg: DictConfig) -> None:
         loaded = load(to_spec(cfg.data, DataSpec))
         mlflow_io.log_quality_report(loaded.report)
         scorer = registry.load_scorer(model_uri)
-        report_job.run(loaded, as_of, scorer, cfg.data.name, settings)
+        with open_engine(to_spec(cfg.engine, EngineSpec), cfg.threads) as con:
+            report_job.run(
+                loaded, as_of, scorer, cfg.data.name, settings, con, cfg.chunk_size, cfg.threads
+            )
 
 
 if __name__ == "__main__":

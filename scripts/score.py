@@ -39,14 +39,14 @@ def main(cfg: DictConfig) -> None:
     engine = to_spec(cfg.engine, EngineSpec)
     if engine.name == "spark":
         score_job.check_spark_output(output)
-    with tracked(cfg), open_engine(engine) as con:
+    with tracked(cfg), open_engine(engine, cfg.threads) as con:
         loaded = load_for_scoring(to_spec(cfg.data, DataSpec))  # data=parquet_log: a path
         mlflow_io.log_quality_report(loaded.report)
         if engine.name == "spark":  # the model's Spark UDF on the executors
             score_job.run_spark(loaded, as_of, model_uri, output, con)
         else:
             scorer = registry.load_scorer(model_uri)
-            score_job.run(loaded, as_of, scorer, output, cfg.chunk_size, con)
+            score_job.run(loaded, as_of, scorer, output, cfg.chunk_size, con, cfg.threads)
 
 
 if __name__ == "__main__":

@@ -17,7 +17,9 @@ from custlens.cli.config import compose_config, shared_data_dir
 ROOT = Path(__file__).resolve().parents[1]
 CONF = ROOT / "conf"
 
-# Models and features must not grab both cores while the test runner uses the other.
+# One thread per test worker (scripts run by the tests inherit it): models, SHAP and DuckDB
+# must not grab both cores while the test runner uses the other.
+os.environ.setdefault("CUSTLENS_THREADS", "1")
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 

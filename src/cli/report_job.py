@@ -6,15 +6,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+import ibis
 import pandas as pd
 
 from custlens.cli.output import check_output, save_figure_atomically, write_text_atomically
 from custlens.data import LoadedData
 from custlens.errors import CustlensError
 from custlens.explain import figures, shap_views
-from custlens.explain.report import build_report, driver_sections, explain_sample, render
+from custlens.explain.aggregates import ScoredBase
+from custlens.explain.report import Drivers, build_report, explain_drivers, render
 from custlens.privacy import new_salt
-from custlens.scoring.batch import features_as_of, score_features
+from custlens.scoring.batch import DEFAULT_CHUNK, check_reconciliation, features_as_of
+from custlens.scoring.blocks import score_in_blocks
 from custlens.scoring.scorer import Scorer
 from custlens.tracking import mlflow_io
 
@@ -59,37 +62,62 @@ def report_path(settings: ReportSettings, data_name: str, as_of: str) -> Path:
 
 
 def run(
-    loaded: LoadedData, as_of: str, scorer: Scorer, data_name: str, settings: ReportSettings
+    loaded: LoadedData,
+    as_of: str,
+    scorer: Scorer,
+    data_name: str,
+    settings: ReportSettings,
+    con: ibis.BaseBackend | None = None,
+    chunk_size: int = DEFAULT_CHUNK,
+    threads: int | None = None,
 ) -> Path:
-    """Score the customers as of `as_of`, build the report, write it and log it."""
+    """Score the customers as of `as_of` in blocks (memory follows the block), keeping only the
+    report's aggregates and SHAP sample; explain the sample, build the report, write and log it."""
     output = report_path(settings, data_name, as_of)
-    features = features_as_of(loaded.transactions, as_of, scorer, loaded.customers)
-    scores = score_features(features, scorer)
-    report = build_report(
-        scores,
-        features,
+    base = ScoredBase(settings.shap_rows, settings.seed)
+    check, _ = score_in_blocks(
+        loaded.transactions,
+        as_of,
         scorer,
-        data_name,
-        loaded.report,
-        settings.id_salt or new_salt(),
-        settings.shap_rows,
-        settings.seed,
+        None,
+        loaded.customers,
+        chunk_size,
+        con=con,
+        threads=threads,
+        observe=base,
+    )
+    check_reconciliation(check)
+    drivers = explain_drivers(scorer, base.sample(), settings.seed)
+    return write(base, scorer, data_name, loaded, settings, drivers, output)
+
+
+def write(
+    base: ScoredBase,
+    scorer: Scorer,
+    data_name: str,
+    loaded: LoadedData,
+    settings: ReportSettings,
+    drivers: Drivers,
+    output: Path | None = None,
+) -> Path:
+    """Build the report from the scored base and the run's SHAP views; write it, log it."""
+    output = output or report_path(settings, data_name, str(base.as_of.date()))
+    report = build_report(
+        base, scorer, data_name, loaded.report, settings.id_salt or new_salt(), drivers
     )
     write_text_atomically(render(report), output)
     mlflow_io.log_file(output, "report")
-    mlflow_io.log_metrics({"report.shap_rows": min(settings.shap_rows, len(features))})
-    print(f"Report on {len(scores):,} customers written to {output}")
+    mlflow_io.log_metrics({"report.shap_rows": drivers.rows})
+    print(f"Report on {base.customers:,} customers written to {output}")
     return output
 
 
-def log_explanations(scorer: Scorer, features: pd.DataFrame, rows: int, seed: int) -> None:
-    """The report's SHAP views of every model on a sample of `features`, logged to the active
-    run under explain/<model>/, with each model's importance table."""
-    explanations, segments = explain_sample(scorer, features, rows, seed)
-    _, figs = driver_sections(explanations, segments, dependence_top=3)
-    for key, fig in figs.items():
-        mlflow_io.log_figure(fig, f"explain/{key}.png")
-    for task, explanation in explanations.items():
+def log_drivers(drivers: Drivers) -> None:
+    """The SHAP views of every model, logged to the active run under explain/<model>/, with
+    each model's importance table."""
+    for key, image in drivers.images.items():
+        mlflow_io.log_image(image, f"explain/{key}.png")
+    for task, explanation in drivers.explanations.items():
         mlflow_io.log_table(
             shap_views.importance(explanation).rename("mean_abs_shap").reset_index(),
             f"explain/{task}/importance.csv",

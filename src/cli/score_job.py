@@ -21,7 +21,7 @@ from custlens.scoring.batch import (
     features_as_of,
     summary,
 )
-from custlens.scoring.blocks import reconcile_on_engine, score_in_blocks
+from custlens.scoring.blocks import BlockObserver, reconcile_on_engine, score_in_blocks
 from custlens.scoring.scorer import Scorer
 from custlens.tracking import mlflow_io, registry
 
@@ -53,10 +53,14 @@ def run(
     output: Path,
     chunk_size: int,
     con: ibis.BaseBackend | None = None,
+    threads: int | None = None,
+    features: pd.DataFrame | None = None,
+    observe: BlockObserver | None = None,
 ) -> dict[str, pd.DataFrame]:
-    """Features kept on `con` (DuckDB by default), scored `chunk_size` customers at a time in
-    this process, written block by block to a staging file that replaces `output` only once
-    the reconciliation holds. Returns the summary tables."""
+    """Features kept on `con` (DuckDB by default; or `features` the caller already built as
+    of `as_of`), scored `chunk_size` customers at a time in this process, written block by
+    block to a staging file that replaces `output` only once the reconciliation holds;
+    `observe` sees every block. Returns the summary tables."""
     with StagedTable(output) as staged:
         try:
             check, tables = score_in_blocks(
@@ -68,6 +72,9 @@ def run(
                 chunk_size,
                 progress_bar,
                 con,
+                threads,
+                features,
+                observe,
             )
         except duckdb.OutOfMemoryException as exc:
             raise CustlensError(

@@ -9,11 +9,14 @@ from typing import Any
 import pandas as pd
 from omegaconf import DictConfig, OmegaConf
 
+from custlens import runtime
 from custlens.cli.config import to_spec
-from custlens.cli.report_job import log_explanations
+from custlens.cli.report_job import log_drivers
 from custlens.data import DataSpec, LoadedData, load
 from custlens.engines import EngineSpec, open_engine
-from custlens.features.build import build_features
+from custlens.explain.aggregates import shap_sample
+from custlens.explain.report import Drivers, explain_drivers
+from custlens.features.build import ATTRIBUTE_PREFIX, build_features
 from custlens.features.catalogue import catalogue
 from custlens.features.frames import data_span, rolling_cutoffs, training_frame
 from custlens.features.spec import FeatureSpec, FrameSpec, LabelSpec
@@ -31,7 +34,7 @@ def settings_of(cfg: DictConfig) -> dict[str, ModelSettings]:
     """Per-task LightGBM settings, with the run's seed, thread count and season weights."""
     shared = {
         "random_state": cfg.seed,
-        "n_jobs": cfg.threads,
+        "n_jobs": runtime.thread_count(cfg.threads),
         "season_boost": float(cfg.season.boost),
         "season_width_days": float(cfg.season.width_days),
     }
@@ -101,12 +104,16 @@ def previous_segmenter(name: str) -> Any:
 
 @dataclass
 class TrainingResult:
-    """What a training run produced: the data, the leaderboard and the exported scorer."""
+    """What a training run produced: the data, the leaderboard, the exported scorer, the
+    features of every customer on the last day (as scoring builds them) and, when the run was
+    tracked, the SHAP views logged with it."""
 
     loaded: LoadedData
     last_day: Any
     leaderboard: pd.DataFrame | None
     scorer: Scorer | None
+    today: pd.DataFrame | None = None
+    drivers: Drivers | None = None
 
 
 def run(cfg: DictConfig) -> TrainingResult:
@@ -119,11 +126,13 @@ def run(cfg: DictConfig) -> TrainingResult:
     tx, horizon = loaded.transactions, cfg.horizon_days
     frames = FrameSpec(**cfg.frames)
     # Features and labels on the configured engine; the frames are collected for training.
-    with open_engine(to_spec(cfg.engine, EngineSpec)) as con:
+    runtime.use_threads(runtime.thread_count(cfg.threads))
+    with open_engine(to_spec(cfg.engine, EngineSpec), cfg.threads) as con:
         first, last = data_span(tx, con)
         cutoffs = rolling_cutoffs(first, last, horizon, frames)
         frame = training_frame(tx, cutoffs, fspec, lspec, con, frames.customer_share)
-        today = build_features(tx, last, fspec, con=con)
+        # As scoring builds them, so that a pipeline scores these rows without rebuilding.
+        today = build_features(tx, last, fspec, loaded.customers, con=con)
     mlflow_io.log_metrics({"frame.rows": len(frame), "frame.cutoffs": len(cutoffs)})
     supervised = [t for t in SUPERVISED if t in tasks]
     settings = settings_of(cfg)
@@ -147,10 +156,10 @@ def run(cfg: DictConfig) -> TrainingResult:
     segmenter = None
     if "segmentation" in tasks:
         segmenter = fit_segmenter(cfg, today, _safe_previous(name))
-    scorer = None
+    scorer, drivers = None, None
     if set(tasks) >= {"segmentation", *SUPERVISED} and board is not None:
-        scorer = export(cfg, models, segmenter, today, frame, summary, first)
-    return TrainingResult(loaded, last, board, scorer)
+        scorer, drivers = export(cfg, models, segmenter, today, frame, summary, first)
+    return TrainingResult(loaded, last, board, scorer, today, drivers)
 
 
 def _safe_previous(name: str) -> Any:
@@ -168,9 +177,12 @@ def export(
     frame: pd.DataFrame,
     summary: BacktestSummary,
     first: Any,
-) -> Scorer:
-    """Build the scorer, log it as a pyfunc, register it and decide on the champion alias."""
+) -> tuple[Scorer, Drivers | None]:
+    """Build the scorer, log it as a pyfunc with its SHAP views, register it and decide on the
+    champion alias. The views are returned too (None when the run is not tracked)."""
     fspec = to_spec(cfg.features, FeatureSpec)
+    # Customer-table attributes are not model inputs: scoring may come with or without them.
+    inputs = today[[c for c in today.columns if not c.startswith(ATTRIBUTE_PREFIX)]]
     clv_today = models.clv.predict(today)
     _, thresholds = views.value_tiers(clv_today, shares=tuple(cfg.scoring.tier_shares))
     quantiles = cfg.models.clv.quantiles
@@ -180,7 +192,7 @@ def export(
         rfm_edges=views.rfm_edges(today),
         tier_thresholds=thresholds,
         risk_bands=tuple(cfg.scoring.risk_bands),
-        feature_dtypes={c: str(today[c].dtype) for c in today.columns if c != "as_of"},
+        feature_dtypes={c: str(inputs[c].dtype) for c in inputs.columns if c != "as_of"},
         catalogue=catalogue(fspec),
         trained_through=str(frame["as_of"].max().date()),
         data_start=str(first),
@@ -193,10 +205,13 @@ def export(
     import mlflow
 
     if mlflow.active_run() is None:
-        return scorer
+        return scorer, None
+    drivers = explain_drivers(
+        scorer, shap_sample(today, cfg.explain.shap_rows, cfg.seed), cfg.seed
+    )
     with mlflow_io.child_run("explanations"):
-        log_explanations(scorer, today, cfg.explain.shap_rows, cfg.seed)
-    info = registry.log_scorer(scorer, today)
+        log_drivers(drivers)
+    info = registry.log_scorer(scorer, inputs)
     score = leaderboard.headline_score(summary.leaderboard)
     fingerprint = f"{cfg.data.name}|{frame['as_of'].max().date()}|{cfg.horizon_days}|{len(frame)}"
     tags = {
@@ -219,4 +234,4 @@ def export(
         f"{'this version' if promote else 'unchanged'} ({why})"
     )
     scorer.model_version = f"{cfg.register.name}/{version}"
-    return scorer
+    return scorer, drivers

@@ -13,13 +13,16 @@ from custlens.features.source import connect
 
 
 @contextmanager
-def open_engine(spec: EngineSpec | None = None) -> Iterator[ibis.BaseBackend]:
-    """The engine's Ibis backend for the duration of the block (a Spark session is stopped)."""
+def open_engine(
+    spec: EngineSpec | None = None, threads: int | None = None
+) -> Iterator[ibis.BaseBackend]:
+    """The engine's Ibis backend for the duration of the block (a Spark session is stopped);
+    DuckDB computes with `threads` threads (default: `custlens.runtime.thread_count()`)."""
     spec = spec or EngineSpec()
     if spec.name not in ENGINES:
         raise CustlensError(f"unknown engine {spec.name!r}: choose one of {', '.join(ENGINES)}")
     if spec.name == "duckdb":
-        con = connect(spec.memory_limit, spec.temp_directory)
+        con = connect(spec.memory_limit, spec.temp_directory, threads)
         try:
             yield con
         finally:

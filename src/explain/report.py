@@ -1,7 +1,8 @@
 """The stakeholder report: one self-contained HTML page (images embedded, nothing fetched).
 
-`report_tables` computes every table and sentence from the scores, the features and the
-scorer; `render` turns them and the figures into HTML. Nothing here reads or writes files.
+`build_report` computes every table and sentence from the scored customer base (gathered block
+by block, `custlens.explain.aggregates`), the scorer and the SHAP views drawn once per run
+(`Drivers`); `render` turns them into HTML. Nothing here reads or writes files.
 Customers appear only under pseudonyms (see `custlens.privacy`), and customer-table
 attributes only as feature names, never as values.
 """
@@ -20,6 +21,7 @@ from matplotlib.figure import Figure
 
 from custlens.data.quality import QualityReport
 from custlens.explain import figures, shap_views
+from custlens.explain.aggregates import ScoredBase
 from custlens.explain.shap_views import Explanation
 from custlens.features.build import ATTRIBUTE_PREFIX
 from custlens.models import plots
@@ -54,7 +56,7 @@ class Report:
     drivers: list[dict[str, object]] = field(default_factory=list)
     examples: pd.DataFrame | None = None
     data_quality: pd.DataFrame | None = None
-    figures: dict[str, Figure] = field(default_factory=dict)
+    images: dict[str, bytes] = field(default_factory=dict)  # PNG images by key
 
 
 def _money(value: float) -> str:
@@ -69,81 +71,59 @@ def _customers(n: int) -> str:
     return f"{n:,} customer" if n == 1 else f"{n:,} customers"
 
 
-def recent_revenue(features: pd.DataFrame) -> pd.Series:
-    """Each customer's net revenue over the last year (to date, if the window is missing)."""
-    column = "revenue_365d" if "revenue_365d" in features else "monetary_total"
-    return features[column].astype("float64").fillna(0.0)
-
-
-def glance(scores: pd.DataFrame, features: pd.DataFrame, horizon_days: int) -> dict[str, str]:
+def glance(base: ScoredBase, horizon_days: int) -> dict[str, str]:
     """The customer base in five figures."""
-    revenue = recent_revenue(features)
-    high = scores["churn_risk"] == "high"
-    value = scores["clv"].astype(float)
+    value = base.value
     return {
-        "Customers": f"{len(scores):,}",
-        "Revenue, last 12 months": _money(revenue.sum()),
-        f"Predicted value, next {horizon_days} days": _money(value.sum()),
-        "Customers at high churn risk": _share(high.mean()),
+        "Customers": f"{base.customers:,}",
+        "Revenue, last 12 months": _money(base.revenue),
+        f"Predicted value, next {horizon_days} days": _money(value),
+        "Customers at high churn risk": _share(base.high_risk / max(base.customers, 1)),
         "Predicted value held by high-risk customers": _share(
-            value[high].sum() / value.sum() if value.sum() > 0 else float("nan")
+            base.high_risk_value / value if value > 0 else float("nan")
         ),
     }
 
 
-def segment_table(
-    scores: pd.DataFrame, features: pd.DataFrame, profiles: pd.DataFrame
-) -> pd.DataFrame:
+def segment_table(base: ScoredBase, profiles: pd.DataFrame) -> pd.DataFrame:
     """One row per segment present in the scores: size, revenue share, value, risk, advice."""
-    revenue = recent_revenue(features).to_numpy()
-    frame = pd.DataFrame(
-        {
-            "segment_id": scores["segment_id"].to_numpy(),
-            "revenue": revenue,
-            "clv": scores["clv"].to_numpy(float),
-            "churn": scores["churn_probability"].to_numpy(float),
-        }
-    )
-    grouped = frame.groupby("segment_id").agg(
-        customers=("clv", "size"),
-        revenue=("revenue", "sum"),
-        clv=("clv", "mean"),
-        churn=("churn", "mean"),
-        value_total=("clv", "sum"),
-    )
+    grouped = base.segments()
     total_revenue = max(grouped["revenue"].sum(), 1e-9)
+    customers = grouped["customers"]
     table = pd.DataFrame(
         {
             "Segment": profiles.loc[grouped.index, "name"].to_numpy(),
-            "Customers": grouped["customers"].map("{:,}".format).to_numpy(),
-            "Share of customers": (grouped["customers"] / len(scores)).map(_share).to_numpy(),
+            "Customers": customers.map("{:,}".format).to_numpy(),
+            "Share of customers": (customers / base.customers).map(_share).to_numpy(),
             "Share of last year's revenue": (grouped["revenue"] / total_revenue)
             .map(_share)
             .to_numpy(),
-            "Average predicted value": grouped["clv"].map("{:,.0f}".format).to_numpy(),
-            "Average churn risk": grouped["churn"].map(_share).to_numpy(),
+            "Average predicted value": (grouped["clv"] / customers)
+            .map("{:,.0f}".format)
+            .to_numpy(),
+            "Average churn risk": (grouped["churn"] / customers).map(_share).to_numpy(),
             "Who they are": profiles.loc[grouped.index, "description"].to_numpy(),
             "Recommended action": profiles.loc[grouped.index, "action"].to_numpy(),
         }
     )
-    order = np.argsort(-grouped["value_total"].to_numpy(), kind="stable")
+    order = np.argsort(-grouped["clv"].to_numpy(), kind="stable")
     return table.iloc[order].reset_index(drop=True)
 
 
-def value_risk_matrix(scores: pd.DataFrame) -> pd.DataFrame:
+def value_risk_matrix(base: ScoredBase) -> pd.DataFrame:
     """Predicted value (and customers) by value tier and churn-risk band."""
-    value = scores["clv"].astype(float)
-    total = max(value.sum(), 1e-9)
+    cells = base.cells()
+    total = max(base.value, 1e-9)
+    tiers = set(cells.index.get_level_values(0))
     rows = {}
-    for tier in [t for t in TIER_ORDER if (scores["value_tier"] == t).any()]:
-        cells = {}
+    for tier in [t for t in TIER_ORDER if t in tiers]:
+        row = {}
         for risk in RISK_ORDER:
-            mask = (scores["value_tier"] == tier) & (scores["churn_risk"] == risk)
-            cells[f"{risk} risk"] = (
-                f"{_money(value[mask].sum())} ({_share(value[mask].sum() / total)}; "
-                f"{_customers(int(mask.sum()))})"
+            value, n = cells.loc[(tier, risk)] if (tier, risk) in cells.index else (0.0, 0)
+            row[f"{risk} risk"] = (
+                f"{_money(value)} ({_share(value / total)}; {_customers(int(n))})"
             )
-        rows[f"Tier {tier}"] = cells
+        rows[f"Tier {tier}"] = row
     return pd.DataFrame.from_dict(rows, orient="index")
 
 
@@ -224,16 +204,15 @@ def leaderboard_table(summary: BacktestSummary) -> pd.DataFrame:
     return table.round(3).astype(object).where(table.notna(), "")
 
 
-def example_customers(scores: pd.DataFrame, salt: str, n: int = 5) -> pd.DataFrame:
-    """The most valuable customers at high churn risk, under pseudonyms."""
-    risky = scores.loc[scores["churn_risk"] == "high"].nlargest(n, "clv")
-    reasons = risky["top_reasons"].fillna("").map(_without_attributes)
+def example_customers(examples: pd.DataFrame, salt: str) -> pd.DataFrame:
+    """The most valuable customers at high churn risk (`ScoredBase.examples`), pseudonymised."""
+    reasons = examples["top_reasons"].fillna("").map(_without_attributes)
     return pd.DataFrame(
         {
-            "Customer (pseudonym)": pseudonymise(risky["customer_id"], salt).to_numpy(),
-            "Segment": risky["segment_name"].to_numpy(),
-            "Churn risk": risky["churn_probability"].map(_share).to_numpy(),
-            "Predicted value": risky["clv"].map(_money).to_numpy(),
+            "Customer (pseudonym)": pseudonymise(examples["customer_id"], salt).to_numpy(),
+            "Segment": examples["segment_name"].to_numpy(),
+            "Churn risk": examples["churn_probability"].map(_share).to_numpy(),
+            "Predicted value": examples["clv"].map(_money).to_numpy(),
             "Why at risk": reasons.to_numpy(),
         }
     )
@@ -244,19 +223,28 @@ def _without_attributes(reasons: str) -> str:
     return "; ".join(p for p in reasons.split("; ") if not p.startswith(ATTRIBUTE_PREFIX))
 
 
-def explain_sample(
-    scorer: object, features: pd.DataFrame, rows: int, seed: int
-) -> tuple[dict[str, Explanation], pd.Series]:
-    """SHAP views of every model on a random sample of the buyers, and their segment names."""
-    buyers = features.loc[features["has_purchase"].astype(bool)]
-    sample = shap_views.sample_rows(buyers, rows, seed)
+@dataclass
+class Drivers:
+    """What drives each model, from SHAP on a sample of buyers: the explanations, the report's
+    sections (plots and their readings) and the plots as PNG images, drawn once per run."""
+
+    explanations: dict[str, Explanation]
+    sections: list[dict[str, object]]
+    images: dict[str, bytes]
+    rows: int
+    seed: int
+
+
+def explain_drivers(scorer: object, sample: pd.DataFrame, seed: int) -> Drivers:
+    """SHAP views of every model on the sample's rows (`aggregates.shap_sample`)."""
     explanations = {t: shap_views.explain(scorer, sample, t) for t in shap_views.TASKS}
     segments = scorer.segmenter.predict_named(sample)["segment_name"].astype(str)
-    return explanations, segments
+    sections, figs = driver_sections(explanations, segments)
+    return Drivers(explanations, sections, {k: png(f) for k, f in figs.items()}, len(sample), seed)
 
 
 def driver_sections(
-    explanations: dict[str, Explanation], segments: pd.Series, dependence_top: int = 2
+    explanations: dict[str, Explanation], segments: pd.Series, dependence_top: int = 3
 ) -> tuple[list[dict[str, object]], dict[str, Figure]]:
     """Per model: importance, beeswarm, dependence of its top features, drivers per segment."""
     sections, figs = [], {}
@@ -310,11 +298,11 @@ def quality_table(report: QualityReport) -> pd.DataFrame:
     return table.rename(columns=str.capitalize)
 
 
-def png(fig: Figure) -> str:
-    """A figure as a base64 PNG for a data: URI."""
+def png(fig: Figure) -> bytes:
+    """A figure as PNG bytes."""
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=plots.DPI)
-    return base64.b64encode(buffer.getvalue()).decode("ascii")
+    return buffer.getvalue()
 
 
 def render(report: Report) -> str:
@@ -324,43 +312,34 @@ def render(report: Report) -> str:
         autoescape=True,
         undefined=jinja2.StrictUndefined,
     )
-    images = {key: png(fig) for key, fig in report.figures.items()}
+    images = {key: base64.b64encode(data).decode("ascii") for key, data in report.images.items()}
     return env.get_template("report.html").render(report=report, images=images)
 
 
 def build_report(
-    scores: pd.DataFrame,
-    features: pd.DataFrame,
+    base: ScoredBase,
     scorer: object,
     data_name: str,
     quality: QualityReport | None,
     salt: str,
-    shap_rows: int = 2000,
-    seed: int = 0,
+    drivers: Drivers,
 ) -> Report:
-    """The report on scored customers (`scores` and `features` row-aligned)."""
-    if (
-        len(scores) != len(features)
-        or not (
-            scores["customer_id"].astype(str).to_numpy()
-            == features["customer_id"].astype(str).to_numpy()
-        ).all()
-    ):
-        raise ValueError("scores and features must describe the same customers in the same order")
-    features = features.reset_index(drop=True)
-    scores = scores.reset_index(drop=True)
-    explanations, segments = explain_sample(scorer, features, shap_rows, seed)
-    drivers, figs = driver_sections(explanations, segments)
+    """The report on the scored customers (`base`), with the SHAP views of `drivers`."""
+    if base.customers == 0:
+        raise ValueError("the report needs at least one scored customer")
+    images = dict(drivers.images)
     summary = scorer.backtest
     if summary is not None and summary.reliability is not None:
-        figs["calibration"] = plots.reliability_table_figure({"churn model": summary.reliability})
+        images["calibration"] = png(
+            plots.reliability_table_figure({"churn model": summary.reliability})
+        )
     if summary is not None and summary.deciles is not None:
         tables = {"custlens": summary.deciles}
         if summary.baseline_deciles is not None:
             name = SCORER_NAMES.get(summary.best_value_baseline, summary.best_value_baseline)
             tables[name] = summary.baseline_deciles
-        figs["deciles"] = plots.decile_table_figure(tables)
-    as_of = pd.Timestamp(scores["as_of"].iloc[0]).date()
+        images["deciles"] = png(plots.decile_table_figure(tables))
+    as_of = base.as_of.date()
     return Report(
         title=f"Customer base as of {as_of}",
         facts={
@@ -368,15 +347,17 @@ def build_report(
             "As of": str(as_of),
             "Model": scorer.model_version,
             "Trained on data through": scorer.trained_through,
-            "Explanations": f"SHAP on {len(segments):,} customers drawn at random (seed {seed})",
+            "Explanations": (
+                f"SHAP on {drivers.rows:,} customers drawn at random (seed {drivers.seed})"
+            ),
         },
-        glance=glance(scores, features, scorer.horizon_days),
-        segments=segment_table(scores, features, scorer.segmenter.segments_),
-        value_risk=value_risk_matrix(scores),
+        glance=glance(base, scorer.horizon_days),
+        segments=segment_table(base, scorer.segmenter.segments_),
+        value_risk=value_risk_matrix(base),
         quality_sentences=[] if summary is None else quality_sentences(summary),
         leaderboard=None if summary is None else leaderboard_table(summary),
-        drivers=drivers,
-        examples=example_customers(scores, salt),
+        drivers=drivers.sections,
+        examples=example_customers(base.examples(), salt),
         data_quality=None if quality is None else quality_table(quality),
-        figures=figs,
+        images=images,
     )

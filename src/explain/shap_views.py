@@ -88,15 +88,6 @@ def explain(scorer: object, features: pd.DataFrame, task: str) -> Explanation:
     return Explanation(task, values, base, features[list(values.columns)].copy(), labels)
 
 
-def sample_rows(features: pd.DataFrame, n: int, seed: int) -> pd.DataFrame:
-    """At most `n` rows drawn without replacement (all rows when there are fewer)."""
-    if n < 1:
-        raise CustlensError(f"the SHAP sample needs at least one row, not {n}")
-    if len(features) <= n:
-        return features
-    return features.sample(n=n, random_state=seed).sort_index()
-
-
 def importance(explanation: Explanation) -> pd.Series:
     """Mean absolute SHAP value per column, largest first."""
     values = explanation.values.abs().mean().sort_values(ascending=False, kind="stable")

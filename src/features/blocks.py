@@ -1,10 +1,10 @@
 """Feature rows in blocks of customers, for tables too large to hold at once.
 
 The feature table is built once on the engine and kept there (DuckDB spills it to disk past
-its memory limit), numbered in customer order; the BTYD models are fitted once on the same
-fixed sample of buyers `build_features` uses; then blocks of consecutive customers are
-fetched one at a time. Concatenated, the blocks equal `build_features` on the same input, for
-any block size.
+its memory limit); the BTYD models are fitted once on the same fixed sample of buyers
+`build_features` uses, streamed in customer order with only the columns a fit reads; then the
+table is streamed in customer order, one block of customers at a time. Concatenated, the blocks
+equal `build_features` on the same input, for any block size.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from datetime import date
 
 import ibis
 import pandas as pd
+import pyarrow as pa
 from ibis.expr.types import Table
 
 from custlens.errors import DataError
@@ -24,8 +25,6 @@ from custlens.features.probabilistic import SUMMARY_COLUMNS, BtydFit, fit_btyd, 
 from custlens.features.source import Transactions
 from custlens.features.spec import FeatureSpec
 
-ROW, BUYER_ROW = "_row", "_buyer_row"  # 0-based positions among all customers, among buyers
-
 
 @dataclass(frozen=True)
 class FeatureBlocks:
@@ -33,22 +32,21 @@ class FeatureBlocks:
 
     table: Table
     customers: int
+    buyers: int
     fit: BtydFit
     spec: FeatureSpec
     attributes_with_nulls: frozenset[str] = frozenset()
 
     def blocks(self, size: int) -> Iterator[pd.DataFrame]:
-        """Consecutive blocks of at most `size` customers, in customer order."""
+        """Consecutive blocks of `size` customers (the last may be smaller), in customer order,
+        as `build_features` gives them."""
         if size < 1:
             raise ValueError(f"block size must be positive, not {size}")
-        for start in range(0, self.customers, size):
-            yield self.block(start, start + size)
+        batches = self.table.order_by("customer_id").to_pyarrow_batches(chunk_size=size)
+        for batch in rebatched(batches, size):
+            yield self._finish(batch.to_pandas(types_mapper=PANDAS_TYPES.get))
 
-    def block(self, start: int, stop: int) -> pd.DataFrame:
-        """The customers at positions [start, stop), as `build_features` gives them."""
-        t = self.table
-        rows = t.filter((t[ROW] >= start) & (t[ROW] < stop)).order_by(ROW).drop(ROW, BUYER_ROW)
-        frame = rows.to_pyarrow().to_pandas(types_mapper=PANDAS_TYPES.get)
+    def _finish(self, frame: pd.DataFrame) -> pd.DataFrame:
         for column in self.attributes_with_nulls:  # the dtypes pandas gives the whole table
             kind = frame[column].dtype.kind
             if kind in "iu" or kind == "b":
@@ -58,6 +56,47 @@ class FeatureBlocks:
             for column, values in self.fit.columns(frame, horizon, repurchase).items():
                 frame[column] = values
         return finish(frame, self.spec)
+
+
+def rebatched(batches: Iterator[pa.RecordBatch], size: int) -> Iterator[pa.Table]:
+    """Arrow batches of any sizes regrouped into tables of exactly `size` rows (the last may
+    be smaller)."""
+    pending: list[pa.RecordBatch] = []
+    held = 0
+    for batch in batches:
+        pending.append(batch)
+        held += batch.num_rows
+        while held >= size:
+            table = pa.Table.from_batches(pending)
+            yield table.slice(0, size)
+            rest = table.slice(size)
+            pending, held = rest.to_batches(), rest.num_rows
+    if held:
+        yield pa.Table.from_batches(pending)
+
+
+@dataclass(frozen=True)
+class FrameBlocks:
+    """A feature table already in memory, read in blocks like `FeatureBlocks`."""
+
+    frame: pd.DataFrame
+
+    @property
+    def customers(self) -> int:
+        """Rows of the table."""
+        return len(self.frame)
+
+    @property
+    def buyers(self) -> int:
+        """Customers with a purchase."""
+        return int(self.frame["has_purchase"].astype(bool).sum())
+
+    def blocks(self, size: int) -> Iterator[pd.DataFrame]:
+        """Consecutive blocks of at most `size` customers, in the table's order."""
+        if size < 1:
+            raise ValueError(f"block size must be positive, not {size}")
+        for start in range(0, len(self.frame), size):
+            yield self.frame.iloc[start : start + size]
 
 
 @contextmanager
@@ -71,16 +110,7 @@ def features_on_engine(
     """The features as of `as_of` kept on `con` for the duration of the block."""
     spec = config or FeatureSpec()
     with feature_expression(transactions, as_of, spec, customers, con) as expr:
-        # One window, one sort: a buyer's position among buyers is the running count of
-        # buyers before it. The window writes rows in its order, so a block's rows lie together.
-        in_order = ibis.window(order_by=expr.customer_id, preceding=None, following=0)
-        numbered = expr.mutate(
-            **{
-                ROW: ibis.row_number().over(in_order),
-                BUYER_ROW: expr.has_purchase.cast("int64").sum().over(in_order) - 1,
-            }
-        )
-        table = numbered.cache()
+        table = expr.cache()
     try:
         counts = table.aggregate(
             customers=table.count(), buyers=table.has_purchase.cast("int64").sum()
@@ -89,7 +119,7 @@ def features_on_engine(
         if total == 0:
             raise DataError("no customer has a transaction on or before as_of")
         fit = _fit(table, buyers) if spec.btyd else BtydFit()
-        yield FeatureBlocks(table, total, fit, spec, _attributes_with_nulls(table))
+        yield FeatureBlocks(table, total, buyers, fit, spec, _attributes_with_nulls(table))
     finally:
         table.release()
 
@@ -105,11 +135,15 @@ def _attributes_with_nulls(table: Table) -> frozenset[str]:
 
 
 def _fit(table: Table, buyers: int) -> BtydFit:
-    """The BTYD fit on the buyers at `fit_rows(buyers)`: only that sample leaves the engine."""
-    positions = fit_rows(buyers)
-    sample = table.filter(table.has_purchase)
-    if len(positions) < buyers:
-        chosen = ibis.memtable(pd.DataFrame({BUYER_ROW: positions}))
-        sample = sample.semi_join(chosen, BUYER_ROW)
-    sample = sample.order_by(BUYER_ROW).select(*SUMMARY_COLUMNS)
-    return fit_btyd(sample.to_pyarrow().to_pandas(), buyers)
+    """The BTYD fit on the buyers at `fit_rows(buyers)`, in customer order: the buyers' few
+    summary columns are streamed and only the sample is kept."""
+    wanted = fit_rows(buyers)
+    summaries = table.filter(table.has_purchase).order_by("customer_id").select(*SUMMARY_COLUMNS)
+    kept, seen = [], 0
+    for batch in summaries.to_pyarrow_batches():
+        inside = wanted[(wanted >= seen) & (wanted < seen + batch.num_rows)] - seen
+        if len(inside):
+            kept.append(batch.take(pa.array(inside)).to_pandas())
+        seen += batch.num_rows
+    sample = pd.concat(kept, ignore_index=True) if kept else pd.DataFrame(columns=SUMMARY_COLUMNS)
+    return fit_btyd(sample, buyers)

@@ -17,6 +17,7 @@ import pandas as pd
 from ibis.expr.types import Table
 
 from custlens.errors import DataError
+from custlens.runtime import thread_count
 
 COLUMN_TYPES = {
     "customer_id": "string",
@@ -47,12 +48,16 @@ def money(total: ibis.Value) -> ibis.Value:
 
 
 def connect(
-    memory_limit: str | None = None, temp_directory: str | None = None
+    memory_limit: str | None = None,
+    temp_directory: str | None = None,
+    threads: int | None = None,
 ) -> ibis.BaseBackend:
     """The default engine: an in-process DuckDB that spills to disk past `memory_limit`
     (DuckDB's default: 80% of RAM), into `temp_directory` (default: a private folder under the
-    system's temporary directory, never the working directory)."""
+    system's temporary directory, never the working directory), with `threads` threads (default
+    `custlens.runtime.thread_count()`)."""
     con = ibis.duckdb.connect()
+    con.raw_sql(f"SET threads = {thread_count(threads)}")
     try:
         con.raw_sql("SET enable_progress_bar = false")
     except duckdb.Error:  # in Jupyter without ipywidgets DuckDB refuses to touch the setting

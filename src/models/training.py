@@ -3,14 +3,15 @@
 With cutoffs c_1 < ... < c_n (all labelled) and horizon H:
 - calibration fold: c_n; validation fold: the latest cutoff whose labels end by c_n's start
   (c <= c_n - H); fitting rows: cutoffs whose labels end by the validation cutoff.
-- early stopping picks the number of rounds on the validation fold; a model with that many
-  rounds fitted on every cutoff up to c_n - H scores the calibration fold, which fits the
-  calibrator; the final model refits on every cutoff (or keeps that model, `refit=False`).
+- boosting runs a fixed number of rounds, or (with `early_stopping_rounds`) as many as the
+  validation fold's loss chose; the final model fits every cutoff with that many rounds;
+- where something is chosen out of time (a calibrator, the CLV blend weight), a model with the
+  same rounds fitted on every cutoff up to c_n - H scores the calibration fold, which chooses it.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -18,7 +19,7 @@ import pandas as pd
 
 from custlens.errors import CustlensError
 from custlens.models.calibration import Calibrator
-from custlens.models.gbm import GradientBoostedModel, SeedBaggedModel
+from custlens.models.gbm import GradientBoostedModel, Matrix, SeedBaggedModel
 from custlens.models.seasons import scoring_day, season_weights
 
 
@@ -66,11 +67,10 @@ class ModelSettings:
 
     objective: str | None = None
     params: dict[str, Any] = field(default_factory=dict)
-    n_estimators: int = 2000
-    early_stopping_rounds: int = 100
+    n_estimators: int = 150
+    early_stopping_rounds: int | None = None  # None: fixed rounds, no validation stage
     min_rounds: int = 0
     calibration: str = "none"
-    refit: bool = True
     quantiles: list[float] = field(default_factory=list)
     blend_btyd: bool = False  # value models: blend with BG/NBD-Gamma-Gamma (weight chosen OOT)
     n_seeds: int = 1  # > 1: average that many LightGBM models seeded random_state, +1, ...
@@ -109,7 +109,7 @@ def sample_weights(
     return season_weights(part["as_of"], target, s.season_boost, s.season_width_days)
 
 
-def _staged_fit(
+def _boosting_rounds(
     frame: pd.DataFrame,
     label: str,
     folds: Folds,
@@ -117,27 +117,40 @@ def _staged_fit(
     s: ModelSettings,
     objective: str | None,
     horizon_days: int,
-) -> tuple[Boosted, Boosted]:
-    """Early-stopped rounds, then (model up to the calibration fold, final model).
-
-    Every fit is weighted by `sample_weights`.
-    """
-
-    def weighted_fit(model: Boosted, part: pd.DataFrame, **kwargs: Any) -> Boosted:
-        weights = sample_weights(part, frame, horizon_days, s)
-        return model.fit(part, part[label], sample_weight=weights, **kwargs)
-
+) -> int:
+    """`n_estimators`, or with early stopping the round where the validation fold's loss was
+    lowest, floored at `min_rounds` (a validation fold from another season can stop boosting
+    far too early)."""
+    if not s.early_stopping_rounds:
+        return s.n_estimators
     fit, val = rows(frame, folds.fit), rows(frame, folds.validation)
-    stopped = weighted_fit(
-        _gbm(task, s, objective, s.n_estimators), fit, validation=(val, val[label])
+    stopped = _gbm(task, s, objective, s.n_estimators).fit(
+        fit,
+        fit[label],
+        validation=(val, val[label]),
+        sample_weight=sample_weights(fit, frame, horizon_days, s),
     )
-    # A validation fold from another season can stop boosting far too early (see README).
-    rounds = max(stopped.best_iteration_, s.min_rounds)
-    before_cal = frame.loc[frame["as_of"] + pd.Timedelta(days=horizon_days) <= folds.calibration]
-    staged = weighted_fit(_gbm(task, s, objective, rounds), before_cal)
-    if not s.refit:
-        return staged, staged
-    return staged, weighted_fit(_gbm(task, s, objective, rounds), frame)
+    return max(stopped.best_iteration_, s.min_rounds)
+
+
+def _fit(
+    part: pd.DataFrame,
+    frame: pd.DataFrame,
+    label: str,
+    task: str,
+    s: ModelSettings,
+    objective: str | None,
+    rounds: int,
+    horizon_days: int,
+) -> Boosted:
+    """A model of `rounds` rounds on `part` of `frame`, weighted by `sample_weights`."""
+    weights = sample_weights(part, frame, horizon_days, s)
+    return _gbm(task, s, objective, rounds).fit(part, part[label], sample_weight=weights)
+
+
+def _before(frame: pd.DataFrame, cutoff: pd.Timestamp, horizon_days: int) -> pd.DataFrame:
+    """The rows whose labels were known by `cutoff`."""
+    return frame.loc[frame["as_of"] + pd.Timedelta(days=horizon_days) <= cutoff]
 
 
 @dataclass
@@ -147,24 +160,32 @@ class CalibratedClassifier:
     model: Boosted
     calibrator: Calibrator | None
 
-    def predict_proba(self, features: pd.DataFrame) -> np.ndarray:
-        """Calibrated probability of the positive class (LightGBM's own without a calibrator)."""
-        raw = self.model.predict_raw(features)
+    def predict_proba(self, features: pd.DataFrame, matrix: Matrix = None) -> np.ndarray:
+        """Calibrated probability of the positive class (LightGBM's own without a calibrator);
+        `matrix`: the model matrix of `features`, when computed already."""
+        return self.probability(self.model.predict_margin(features, matrix))
+
+    def probability(self, margin: np.ndarray) -> np.ndarray:
+        """The calibrated probability of a raw score of the model."""
+        raw = self.model.link(margin)
         return raw if self.calibrator is None else self.calibrator.transform(raw)
 
 
 def train_classifier(
     frame: pd.DataFrame, label: str, horizon_days: int, settings: ModelSettings
 ) -> CalibratedClassifier:
-    """Train, early-stop and calibrate a classifier of `label` out of time."""
+    """Train a classifier of `label` on every cutoff; with a calibrator, calibrate it out of
+    time on the calibration fold, from a model fitted only on what was known before it."""
+    s, task = settings, "classification"
     folds = plan_folds(frame["as_of"], horizon_days)
-    staged, final = _staged_fit(
-        frame, label, folds, "classification", settings, settings.objective, horizon_days
-    )
-    if settings.calibration == "none":
+    rounds = _boosting_rounds(frame, label, folds, task, s, s.objective, horizon_days)
+    final = _fit(frame, frame, label, task, s, s.objective, rounds, horizon_days)
+    if s.calibration == "none":
         return CalibratedClassifier(final, None)
+    known = _before(frame, folds.calibration, horizon_days)
+    staged = _fit(known, frame, label, task, s, s.objective, rounds, horizon_days)
     cal = rows(frame, folds.calibration)
-    calibrator = Calibrator(settings.calibration, random_state=settings.random_state)
+    calibrator = Calibrator(s.calibration, random_state=s.random_state)
     calibrator.fit(staged.predict_raw(cal), cal[label].astype(int))
     return CalibratedClassifier(final, calibrator)
 
@@ -204,37 +225,46 @@ class ValueRegressor:
     quantile_models: dict[float, Boosted] = field(default_factory=dict)
     weight: float = 1.0
 
-    def predict(self, features: pd.DataFrame) -> np.ndarray:
+    def predict(self, features: pd.DataFrame, matrix: Matrix = None) -> np.ndarray:
         """Expected value, never negative."""
-        value = np.maximum(self.model.predict_raw(features), 0.0)
+        value = np.maximum(self.model.predict_raw(features, matrix), 0.0)
         return np.maximum(blend(value, features, self.weight), 0.0)
 
-    def predict_quantile(self, features: pd.DataFrame, q: float) -> np.ndarray:
+    def predict_quantile(
+        self, features: pd.DataFrame, q: float, matrix: Matrix = None
+    ) -> np.ndarray:
         """The q-quantile of the value."""
-        return np.maximum(self.quantile_models[q].predict_raw(features), 0.0)
+        return np.maximum(self.quantile_models[q].predict_raw(features, matrix), 0.0)
 
 
 def train_regressor(
-    frame: pd.DataFrame, label: str, horizon_days: int, settings: ModelSettings
+    frame: pd.DataFrame,
+    label: str,
+    horizon_days: int,
+    settings: ModelSettings,
+    intervals: bool = True,
 ) -> ValueRegressor:
-    """Train the value model (Tweedie by default) and its quantile models out of time."""
+    """Train the value model (Tweedie by default) on every cutoff, its blend weight out of time
+    on the calibration fold, and with `intervals` its quantile models."""
+    s, task = settings, "regression"
+    objective = s.objective or "tweedie"
     folds = plan_folds(frame["as_of"], horizon_days)
-    objective = settings.objective or "tweedie"
-    staged, final = _staged_fit(
-        frame, label, folds, "regression", settings, objective, horizon_days
-    )
-    cal = rows(frame, folds.calibration)
+    rounds = _boosting_rounds(frame, label, folds, task, s, objective, horizon_days)
+    final = _fit(frame, frame, label, task, s, objective, rounds, horizon_days)
     weight = 1.0
-    if settings.blend_btyd:
+    if s.blend_btyd:
+        known = _before(frame, folds.calibration, horizon_days)
+        staged = _fit(known, frame, label, task, s, objective, rounds, horizon_days)
+        cal = rows(frame, folds.calibration)
         predicted = np.maximum(staged.predict_raw(cal), 0.0)
         weight = choose_blend(cal[label].to_numpy(float), predicted, cal)
     quantiles = {}
-    for q in settings.quantiles:
-        params = {**settings.params, "alpha": q}
-        s = ModelSettings(
-            **{**vars(settings), "params": params, "n_seeds": settings.quantile_seeds}
+    for q in s.quantiles if intervals else []:
+        q_settings = replace(s, params={**s.params, "alpha": q}, n_seeds=s.quantile_seeds)
+        q_rounds = _boosting_rounds(
+            frame, label, folds, task, q_settings, "quantile", horizon_days
         )
-        quantiles[q] = _staged_fit(frame, label, folds, "regression", s, "quantile", horizon_days)[
-            1
-        ]
+        quantiles[q] = _fit(
+            frame, frame, label, task, q_settings, "quantile", q_rounds, horizon_days
+        )
     return ValueRegressor(final, quantiles, weight)

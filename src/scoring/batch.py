@@ -86,11 +86,12 @@ def score_features(
     scorer: Scorer,
     chunk_size: int = DEFAULT_CHUNK,
     progress: Callable[[Iterable[pd.DataFrame], int], Iterable[pd.DataFrame]] | None = None,
-    threads: int = -1,
+    threads: int | None = None,
 ) -> pd.DataFrame:
     """Score feature rows in chunks of customers (bounded memory for SHAP reasons).
 
-    Prediction uses `threads` cores (-1: all), whatever the models were trained with.
+    Prediction uses `threads` threads (default: `custlens.runtime.thread_count()`), whatever
+    the models were trained with.
     """
     scorer.check_features(features)
     scorer.use_threads(threads)

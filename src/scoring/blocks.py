@@ -8,8 +8,10 @@ temporary Parquet file) so that the engine can reconcile them against the transa
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Protocol
 
 import ibis
 import pandas as pd
@@ -17,7 +19,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from ibis.expr.types import Table
 
-from custlens.features.blocks import features_on_engine
+from custlens.features.blocks import FeatureBlocks, FrameBlocks, features_on_engine
 from custlens.features.source import Transactions, as_table, connect, day_after
 from custlens.scoring.batch import (
     DEFAULT_CHUNK,
@@ -32,21 +34,52 @@ from custlens.scoring.scorer import Scorer
 Progress = Callable[[Iterable[pd.DataFrame], int], Iterable[pd.DataFrame]]
 
 
+class BlockObserver(Protocol):
+    """Sees every scored block with its feature rows (the report's aggregates, for one)."""
+
+    def begin(self, customers: int, buyers: int) -> None:
+        """Called once before the first block, with the size of the customer base."""
+
+    def add(self, scores: pd.DataFrame, features: pd.DataFrame) -> None:
+        """One block of scores and the feature rows they were computed from."""
+
+
+@contextmanager
+def _feature_source(
+    lines: Table,
+    day: pd.Timestamp,
+    scorer: Scorer,
+    customers: pd.DataFrame | None,
+    con: ibis.BaseBackend,
+    features: pd.DataFrame | None,
+) -> Iterator[FeatureBlocks | FrameBlocks]:
+    if features is not None:  # built already by the caller, as of the same day
+        yield FrameBlocks(features)
+        return
+    with features_on_engine(lines, day.date(), scorer.feature_spec, customers, con) as built:
+        yield built
+
+
 def score_in_blocks(
     transactions: Transactions,
     as_of: str,
     scorer: Scorer,
-    write: Callable[[pd.DataFrame], None],
+    write: Callable[[pd.DataFrame], None] | None,
     customers: pd.DataFrame | None = None,
     chunk_size: int = DEFAULT_CHUNK,
     progress: Progress | None = None,
     con: ibis.BaseBackend | None = None,
-    threads: int = -1,
+    threads: int | None = None,
+    features: pd.DataFrame | None = None,
+    observe: BlockObserver | None = None,
 ) -> tuple[Reconciliation, dict[str, pd.DataFrame]]:
     """Score every customer known on `as_of`, `chunk_size` at a time, in customer order.
 
-    Returns the reconciliation (not yet checked: the caller decides whether to keep what was
-    written) and the summary by segment, risk band and value tier.
+    The features are built on the engine and kept there, unless the caller already holds them
+    (`features`: `build_features` of the same day, spec and customer table, with `as_of`).
+    Each scored block goes to `write` and `observe`. Returns the reconciliation (not yet
+    checked: the caller decides whether to keep what was written) and the summary by segment,
+    risk band and value tier.
     """
     day = scoring_day(as_of, scorer)
     con = con or connect()
@@ -56,16 +89,21 @@ def score_in_blocks(
     with tempfile.TemporaryDirectory(prefix="custlens-scored-ids-") as folder:
         ids_path = Path(folder, "ids.parquet")
         with (
-            features_on_engine(lines, day.date(), scorer.feature_spec, customers, con) as built,
+            _feature_source(lines, day, scorer, customers, con, features) as built,
             pq.ParquetWriter(ids_path, pa.schema([("customer_id", pa.string())])) as ids,
         ):
+            if observe is not None:
+                observe.begin(built.customers, built.buyers)
             blocks = built.blocks(chunk_size)
             total = -(-built.customers // chunk_size)
             for block in progress(blocks, total) if progress else blocks:
-                block.insert(1, "as_of", day)
-                scorer.check_features(block)
+                if "as_of" not in block:
+                    block.insert(1, "as_of", day)
                 scores = scorer.score(block)
-                write(scores)
+                if write is not None:
+                    write(scores)
+                if observe is not None:
+                    observe.add(scores, block)
                 ids.write_table(pa.table({"customer_id": scores["customer_id"].astype(str)}))
                 sums.append(summary_sums(scores))
                 scored += len(scores)
@@ -101,8 +139,23 @@ def reconcile_on_engine(
 ) -> Reconciliation:
     """`batch.reconcile`, computed by the engine from the transactions and the ids written."""
     ids = lines.filter(lines.customer_id.notnull())
-    known = ids.filter(ids.timestamp < day_after(as_of.date())).select("customer_id").distinct()
-    every = ids.select("customer_id").distinct()
+    # One pass over the lines: each customer's first transaction; the counts read only that.
+    firsts = ids.group_by("customer_id").aggregate(first=ids.timestamp.min()).cache()
+    try:
+        return _reconcile(firsts, as_of, customers, written, scored)
+    finally:
+        firsts.release()
+
+
+def _reconcile(
+    firsts: Table,
+    as_of: pd.Timestamp,
+    customers: pd.DataFrame | None,
+    written: Table,
+    scored: int,
+) -> Reconciliation:
+    known = firsts.filter(firsts["first"] < day_after(as_of.date())).select("customer_id")
+    every = firsts.select("customer_id")
     table = ibis.memtable(
         pd.DataFrame(
             {"customer_id": [] if customers is None else customers["customer_id"].astype(str)},

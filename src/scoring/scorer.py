@@ -7,10 +7,12 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from custlens import runtime
 from custlens.errors import CustlensError
 from custlens.features.catalogue import Feature
 from custlens.features.spec import FeatureSpec
 from custlens.models import views
+from custlens.models.gbm import GradientBoostedModel, SeedBaggedModel
 from custlens.models.pipeline import BacktestSummary, TrainedModels
 from custlens.models.segmentation import CustomerSegmenter
 from custlens.scoring.reasons import top_reasons
@@ -76,13 +78,14 @@ class Scorer:
         m = self.models
         if m.churn is None or m.repurchase is None or m.clv is None:
             raise CustlensError("the scorer needs churn, repurchase and clv models")
-        churn = m.churn.predict_proba(features)
-        clv = m.clv.predict(features)
+        matrix = self._shared_matrix(features)
+        # One pass gives the churn model's raw score and its SHAP values, for the reasons.
+        margin, contributions = m.churn.model.explain(features, matrix)
+        churn = m.churn.probability(margin)
+        clv = m.clv.predict(features, matrix)
         named = self.segmenter.predict_named(features)
-        low, high = self._interval(features)
-        reasons = top_reasons(
-            m.churn.model.contributions(features), features, {f.name: f for f in self.catalogue}
-        )
+        low, high = self._interval(features, matrix)
+        reasons = top_reasons(contributions, features, {f.name: f for f in self.catalogue})
         out = pd.DataFrame(
             {
                 "customer_id": features["customer_id"].astype("string").to_numpy(),
@@ -96,7 +99,7 @@ class Scorer:
                 "lifecycle_stage": views.lifecycle_stage(features).to_numpy(),
                 "churn_probability": churn,
                 "churn_risk": self.risk_band(churn),
-                "repurchase_probability": m.repurchase.predict_proba(features),
+                "repurchase_probability": m.repurchase.predict_proba(features, matrix),
                 "clv": clv,
                 "clv_low": low,
                 "clv_high": high,
@@ -116,21 +119,35 @@ class Scorer:
             out[column] = out[column].astype("string")
         return out[list(OUTPUT_COLUMNS)]
 
-    def use_threads(self, n_jobs: int) -> None:
-        """Prediction threads of every LightGBM model (-1: all cores)."""
+    def _boosted(self) -> list[GradientBoostedModel | SeedBaggedModel]:
         m = self.models
-        boosted = [m.churn.model, m.repurchase.model, m.clv.model, *m.clv.quantile_models.values()]
-        for model in boosted:
+        return [m.churn.model, m.repurchase.model, m.clv.model, *m.clv.quantile_models.values()]
+
+    def _shared_matrix(self, features: pd.DataFrame) -> np.ndarray | None:
+        """The model matrix of `features`, once for every model when they share an encoder
+        (they do when trained on one frame), else None: each model then builds its own."""
+        encoders = [model.encoder_ for model in self._boosted()]
+        if any(e.signature() != encoders[0].signature() for e in encoders[1:]):
+            return None
+        return encoders[0].matrix(features)
+
+    def use_threads(self, threads: int | None = None) -> None:
+        """Prediction threads of every model and of the SHAP kernels (default:
+        `custlens.runtime.thread_count()`)."""
+        n_jobs = runtime.use_threads(runtime.thread_count(threads))
+        for model in self._boosted():
             model.use_threads(n_jobs)
 
-    def _interval(self, features: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    def _interval(
+        self, features: pd.DataFrame, matrix: np.ndarray | None
+    ) -> tuple[np.ndarray, np.ndarray]:
         if not self.quantiles:
             nan = np.full(len(features), np.nan)
             return nan, nan
         lo, hi = self.quantiles
         return (
-            self.models.clv.predict_quantile(features, lo),
-            self.models.clv.predict_quantile(features, hi),
+            self.models.clv.predict_quantile(features, lo, matrix),
+            self.models.clv.predict_quantile(features, hi, matrix),
         )
 
     def risk_band(self, probability: np.ndarray) -> np.ndarray:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+import tempfile
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -148,6 +149,19 @@ def log_figure(figure: Any, artifact: str) -> None:
 
     if mlflow.active_run() is not None:
         mlflow.log_figure(figure, artifact)
+
+
+def log_image(data: bytes, artifact: str) -> None:
+    """Image bytes (a PNG already drawn) as an artifact of the active run."""
+    import mlflow
+
+    if mlflow.active_run() is None:
+        return
+    with tempfile.TemporaryDirectory(prefix="custlens-image-") as folder:
+        path = Path(folder, Path(artifact).name)
+        path.write_bytes(data)
+        parent = str(Path(artifact).parent)
+        mlflow.log_artifact(str(path), None if parent == "." else parent)
 
 
 def log_params(params: Mapping[str, Any]) -> None:

@@ -30,6 +30,8 @@ RUNTIME_PACKAGES = (
     "cloudpickle",
 )
 ALIAS = "champion"
+SIGNATURE_ROWS = 100  # rows scored to infer the output signature (its dtypes are fixed)
+EXAMPLE_ROWS = 5  # rows of the stored input example, which MLflow scores once to validate
 
 
 def pinned_requirements() -> list[str]:
@@ -45,7 +47,7 @@ def log_scorer(scorer: Any, example: pd.DataFrame, name: str = "scorer") -> Any:
     from custlens.privacy import new_salt, redact
     from custlens.scoring.pyfunc import CustlensModel
 
-    output = scorer.score(example)
+    output = scorer.score(example.head(SIGNATURE_ROWS))
     signature = infer_signature(example, output)
     package = Path(__file__).resolve().parents[1]
     with tempfile.TemporaryDirectory() as folder:
@@ -60,7 +62,7 @@ def log_scorer(scorer: Any, example: pd.DataFrame, name: str = "scorer") -> Any:
             code_paths=[str(code)],
             signature=signature,
             # The stored example is an artifact anyone with the run can read: no real ids.
-            input_example=redact(example.head(5), new_salt(), population=example),
+            input_example=redact(example.head(EXAMPLE_ROWS), new_salt(), population=example),
             pip_requirements=pinned_requirements(),
         )
 

@@ -10,6 +10,7 @@ import textwrap
 from pathlib import Path
 
 import mlflow
+import pandas as pd
 import pytest
 
 from tests.conftest import run_script
@@ -120,3 +121,56 @@ def test_user_errors_exit_2_without_traceback(
     assert message in done.stderr
     if content is not None:
         assert hashlib.sha256(log.read_bytes()).hexdigest() == before
+
+
+def test_pipeline_computes_everything_once(tmp_path: Path, monkeypatch) -> None:
+    """The last day's features are built once (for training, reused for scoring and the
+    report), every customer is scored once, and the SHAP sample is explained once per model."""
+    from custlens.cli import train_job
+    from custlens.cli.config import compose_config
+    from custlens.explain import shap_views
+    from custlens.scoring import blocks
+    from custlens.scoring.scorer import Scorer
+    from custlens.tracking import registry
+    from tests.conftest import load_script
+
+    calls = {"build_features": 0, "scored": 0, "explain": []}
+    build, score, explain = train_job.build_features, Scorer.score, shap_views.explain
+
+    def counting_build(*args, **kwargs):
+        calls["build_features"] += 1
+        return build(*args, **kwargs)
+
+    def counting_score(self, features):
+        calls["scored"] += len(features)
+        return score(self, features)
+
+    def counting_explain(scorer, features, task):
+        calls["explain"].append((task, len(features)))
+        return explain(scorer, features, task)
+
+    def no_rebuild(*args, **kwargs):
+        raise AssertionError("the pipeline rebuilt the last day's features")
+
+    monkeypatch.setattr(train_job, "build_features", counting_build)
+    monkeypatch.setattr(Scorer, "score", counting_score)
+    monkeypatch.setattr(shap_views, "explain", counting_explain)
+    monkeypatch.setattr(blocks, "features_on_engine", no_rebuild)
+    cfg = compose_config(
+        "pipeline",
+        [
+            "debug=smoke",
+            f"tracking.uri=sqlite:///{tmp_path / 'mlflow.db'}",
+            f"scores.output={tmp_path / 'scores.parquet'}",
+            f"report.output={tmp_path / 'report.html'}",
+        ],
+    )
+    load_script("pipeline").main(cfg)
+    scores = pd.read_parquet(tmp_path / "scores.parquet")
+    assert calls["build_features"] == 1
+    # Besides the scored table, only the rows that give the logged model its signature.
+    extra = registry.SIGNATURE_ROWS + registry.EXAMPLE_ROWS
+    assert calls["scored"] - extra == len(scores) == scores["customer_id"].nunique()
+    assert sorted(task for task, _ in calls["explain"]) == ["churn", "clv", "repurchase"]
+    html = (tmp_path / "report.html").read_text()
+    assert f'<div class="value">{len(scores):,}</div>' in html

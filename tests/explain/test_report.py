@@ -11,17 +11,16 @@ import pandas as pd
 import pytest
 
 from custlens.explain import report as rpt
+from custlens.explain.aggregates import ScoredBase, sample_positions, shap_sample
 from custlens.privacy import pseudonym, pseudonymise, redact
+from tests.explain.reports import build, scored_base
 
 SALT = "test-salt"
 
 
 @pytest.fixture(scope="module")
 def built(trained, scored) -> tuple[rpt.Report, str]:
-    features, scores = scored
-    report = rpt.build_report(
-        scores, features, trained.scorer, "synthetic", trained.loaded.report, SALT, shap_rows=400
-    )
+    report = build(trained, scored, SALT, shap_rows=400)
     return report, rpt.render(report)
 
 
@@ -50,15 +49,48 @@ def test_glance_figures_are_computed_from_the_scores(built, scored) -> None:
     assert report.glance["Revenue, last 12 months"] == f"{features['revenue_365d'].sum():,.0f}"
 
 
+def test_report_tables_do_not_depend_on_the_blocks(trained, scored, built) -> None:
+    report, _ = built
+    features, scores = scored
+    drivers = rpt.Drivers({}, [], {}, 0, 0)
+    for block in (1, 7, 500):
+        base = scored_base(features, scores, block)
+        blocked = rpt.build_report(base, trained.scorer, "x", None, SALT, drivers)
+        pd.testing.assert_frame_equal(blocked.segments, report.segments)
+        pd.testing.assert_frame_equal(blocked.value_risk, report.value_risk)
+        pd.testing.assert_frame_equal(blocked.examples, report.examples)
+        assert blocked.glance == report.glance
+
+
+def test_shap_sample_is_the_same_whole_or_in_blocks(scored) -> None:
+    features, scores = scored
+    whole = shap_sample(features, 50, seed=3)
+    base = ScoredBase(sample_rows=50, seed=3)
+    base.begin(len(features), int(features["has_purchase"].sum()))
+    for start in range(0, len(features), 97):
+        base.add(scores.iloc[start : start + 97], features.iloc[start : start + 97])
+    pd.testing.assert_frame_equal(base.sample(), whole)
+    assert len(whole) == 50 and whole["has_purchase"].all()
+    assert list(sample_positions(10, 50, seed=3)) == list(range(10))
+
+
 def test_value_risk_matrix_splits_the_predicted_value() -> None:
     scores = pd.DataFrame(
         {
+            "customer_id": ["a", "b", "c", "d"],
+            "as_of": pd.Timestamp("2024-01-01"),
+            "segment_id": 0,
+            "segment_name": "S",
+            "churn_probability": [0.9, 0.1, 0.8, 0.5],
+            "top_reasons": "",
             "clv": [100.0, 50.0, 30.0, 20.0],
             "value_tier": ["A", "A", "B", "C"],
             "churn_risk": ["high", "low", "high", "medium"],
         }
     )
-    matrix = rpt.value_risk_matrix(scores)
+    base = ScoredBase()
+    base.add(scores, pd.DataFrame({"customer_id": scores["customer_id"], "revenue_365d": 1.0}))
+    matrix = rpt.value_risk_matrix(base)
     assert list(matrix.index) == ["Tier A", "Tier B", "Tier C"]
     assert matrix.loc["Tier A", "high risk"] == "100 (50%; 1 customer)"
     assert matrix.loc["Tier C", "medium risk"] == "20 (10%; 1 customer)"
@@ -74,7 +106,7 @@ def test_quality_sentences_quote_the_backtest(built, trained) -> None:
     assert f"brought {capture:.0%} of the next" in text
     assert f"riskier {auc:.0%} of the time" in text
     assert str(trained.scorer.backtest.cutoff.date()) in text
-    assert "calibration" in report.figures and "deciles" in report.figures
+    assert "calibration" in report.images and "deciles" in report.images
     assert f"{capture:.0%}" in html
 
 
@@ -94,7 +126,7 @@ def test_report_is_self_contained(built) -> None:
     _, html = built
     assert not re.search(r"""(src|href)=["']?(https?:)?//""", html)
     assert "<script" not in html
-    assert html.count("<img ") == len(built[0].figures)
+    assert html.count("<img ") == len(built[0].images)
 
 
 def test_render_escapes_text(built) -> None:

@@ -16,6 +16,7 @@ import pytest
 
 from custlens.explain import report as rpt
 from tests.conftest import ROOT
+from tests.explain.reports import build
 
 CHROMIUM_ARGS = [
     "--headless",
@@ -45,10 +46,8 @@ def test_report_renders_in_chromium(trained, scored, tmp_path: Path) -> None:
     from playwright.sync_api import sync_playwright
 
     executable = chromium()
-    features, scores = scored
-    report = rpt.build_report(
-        scores, features, trained.scorer, "synthetic", trained.loaded.report, "s", shap_rows=300
-    )
+    scores = scored[1]
+    report = build(trained, scored, "s", shap_rows=300)
     page_file = tmp_path / "report.html"
     page_file.write_text(rpt.render(report), encoding="utf-8")
     errors: list[str] = []
@@ -70,7 +69,7 @@ def test_report_renders_in_chromium(trained, scored, tmp_path: Path) -> None:
         finally:
             browser.close()
     assert errors == []
-    assert len(images) == len(report.figures) > 5
+    assert len(images) == len(report.images) > 5
     assert all(i["w"] > 0 and i["h"] > 0 and i["shown"] > 0 for i in images), images
     assert rows == scores["segment_id"].nunique()
     assert heading == report.title

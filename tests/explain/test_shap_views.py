@@ -8,6 +8,7 @@ import pytest
 
 from custlens.errors import CustlensError
 from custlens.explain import shap_views
+from custlens.explain.aggregates import shap_sample
 from custlens.explain.shap_views import Explanation
 
 
@@ -79,14 +80,16 @@ def test_by_segment_averages_absolute_values_within_segments() -> None:
         shap_views.by_segment(explanation, segments.iloc[:2], top=2)
 
 
-def test_sample_rows_is_seeded_and_bounded(scored) -> None:
+def test_shap_sample_is_seeded_bounded_and_of_buyers(scored) -> None:
     features = scored[0]
-    first = shap_views.sample_rows(features, 100, seed=1)
-    assert len(first) == 100 and first.index.equals(shap_views.sample_rows(features, 100, 1).index)
-    assert not first.index.equals(shap_views.sample_rows(features, 100, seed=2).index)
-    assert len(shap_views.sample_rows(features, 10**9, seed=1)) == len(features)
+    buyers = int(features["has_purchase"].sum())
+    first = shap_sample(features, 100, seed=1)
+    assert len(first) == 100 and first.index.equals(shap_sample(features, 100, 1).index)
+    assert first["has_purchase"].all() and first.index.is_monotonic_increasing
+    assert not first.index.equals(shap_sample(features, 100, seed=2).index)
+    assert len(shap_sample(features, 10**9, seed=1)) == buyers
     with pytest.raises(CustlensError):
-        shap_views.sample_rows(features, 0, seed=1)
+        shap_sample(features, 0, seed=1)
 
 
 def test_contribution_table_lists_one_customers_strongest_effects(trained, scored) -> None:
