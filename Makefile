@@ -43,9 +43,9 @@ test: lint browser
 test-all: lint browser
 	CUSTLENS_REQUIRE_BROWSER=1 $(PYTEST)
 
-# Feature build against the DuckDB floor, its lower bound and pandas (1M synthetic customers).
+# Feature build and scoring with reasons, 1M synthetic customers (docs/benchmarks.md).
 bench: setup
-	$(BIN)/python scripts/benchmark.py repeats=2
+	$(BIN)/python scripts/benchmark.py
 
 mlflow-ui: setup
 	$(BIN)/mlflow ui --backend-store-uri sqlite:///mlruns/mlflow.db --host 127.0.0.1 --port 5000

@@ -1,14 +1,18 @@
-"""Feature-build speed against the DuckDB floor and a pandas groupby, in one run.
+"""Speed and memory of the feature build and of scoring with reasons, in one run.
 
-    .venv/bin/python scripts/benchmark.py [n_customers=1000000] [repeats=3]
-    .venv/bin/python scripts/benchmark.py variants=[features,score] repeats=1   # scoring speed
+    .venv/bin/python scripts/benchmark.py                      # 1M customers (~10M lines)
+    .venv/bin/python scripts/benchmark.py sizes=[1000000,10000000,50000000] repeats=1
+    .venv/bin/python scripts/benchmark.py variants=[floor,both_passes,features,pandas_rfm]
 
-Writes a synthetic log (about 10 transactions per customer) to Parquet once, then times each
-variant in its own process (round-robin over the repeats) and prints wall and CPU seconds and
-their ratios to the floor. Variants: floor (bare DuckDB GROUP BY customer_id count and sum),
-order_pass / product_pass / both_passes (the bare GROUP BY (customer, order) and
-(customer, product) that every build of this catalogue needs: the lower bound), features (the
-full build), pandas_rfm (core RFM with a plain pandas groupby), score (features plus scoring).
+Writes each synthetic log (about 10.4 lines per customer) as a folder of Parquet files once,
+and trains the scorer once with the default configuration (`scripts/train.py
+data=synthetic`, `train_customers` customers) into a private MLflow store under `workdir`.
+Every variant then runs as its own process, round-robin over the repeats, timed from launch
+to exit (interpreter start and imports included) with the peak resident memory of its whole
+process tree sampled every 0.25 s. `score` is exactly the user's command, `scripts/score.py
+data=parquet_log` with the trained model; `features` builds the same features the same way
+(on DuckDB, read in blocks) and stops there; the other variants are floors and alternatives
+(scripts/bench_worker.py). Times are medians; ratios are to `floor` at the same size.
 """
 
 from __future__ import annotations
@@ -18,95 +22,167 @@ import os
 import statistics
 import subprocess
 import sys
+import tempfile
+import threading
+import time
 from pathlib import Path
 
 import hydra
+import pyarrow.parquet as pq
+from hydra import compose
 from omegaconf import DictConfig
 
 from custlens.cli.config import register
+from custlens.cli.train_job import config_hash
 from custlens.data.synthetic import generate_transactions
 
 register()
-WORKER = Path(__file__).with_name("bench_worker.py")
+HERE = Path(__file__).parent
+SAMPLE_SECONDS = 0.25
+LINES_PER_CUSTOMER = 10.44  # the generator's defaults: 10,438,520 lines for 1M customers
 
 
-def synthetic_parquet(folder: Path, n_customers: int, seed: int) -> tuple[Path, str, int]:
-    """The benchmark log (cached by its parameters), its last day and its row count."""
-    path = folder / f"synthetic_{n_customers}_{seed}.parquet"
-    if not path.exists():
-        folder.mkdir(parents=True, exist_ok=True)
-        log, _ = generate_transactions(n_customers, seed=seed)
-        log.to_parquet(path.with_suffix(".tmp"), index=False)
-        os.replace(path.with_suffix(".tmp"), path)
-    import pyarrow.parquet as pq
-
-    table = pq.read_table(path, columns=["timestamp"])
-    last = max(table.column("timestamp").to_pylist()).date().isoformat()
-    return path, last, table.num_rows
-
-
-def scorer_pickle(folder: Path, seed: int) -> Path:
-    """A scorer trained on the smoke configuration (small synthetic log), pickled once."""
-    path = folder / f"scorer_smoke_{seed}.pkl"
-    if not path.exists():  # trained in its own process: Hydra is already running in this one
-        subprocess.run([sys.executable, str(WORKER), "train", "", "", str(path)], check=True)
-    return path
-
-
-def measure(variant: str, path: Path, as_of: str, scorer: Path | None = None) -> dict:
-    """One run of a variant in a fresh interpreter."""
-    done = subprocess.run(
-        [sys.executable, str(WORKER), variant, str(path), as_of, str(scorer or "")],
-        capture_output=True,
-        text=True,
-        check=True,
+def write_log(folder: Path, customers: int, seed: int, chunk: int) -> tuple[str, str, int]:
+    """A folder of Parquet chunks of the synthetic log; its glob, last day and line count."""
+    path = folder / f"log_{customers}_{seed}"
+    if not (path / "_DONE").exists():
+        path.mkdir(parents=True, exist_ok=True)
+        for index, start in enumerate(range(0, customers, chunk)):
+            log, _ = generate_transactions(min(chunk, customers - start), seed=seed + index)
+            for column in ("customer_id", "order_id"):  # unique across chunks
+                log[column] = f"k{index}-" + log[column]
+            # microseconds: Spark cannot read pandas' default nanosecond timestamps
+            log.to_parquet(path / f"part-{index:04d}.parquet", coerce_timestamps="us")
+        (path / "_DONE").touch()
+    files = sorted(path.glob("part-*.parquet"))
+    rows = sum(pq.ParquetFile(f).metadata.num_rows for f in files)
+    last = max(
+        pq.read_table(f, columns=["timestamp"]).column("timestamp").to_pandas().max()
+        for f in files
     )
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    return str(path / "*.parquet"), last.date().isoformat(), rows
+
+
+def trained_model(folder: Path, cfg: DictConfig) -> tuple[str, str]:
+    """The default configuration's scorer, trained once per configuration (its resolved config's
+    hash names the store); (tracking URI, model URI)."""
+    args = [
+        "data=synthetic",
+        f"data.synthetic.n_customers={cfg.train_customers}",
+        f"seed={cfg.seed}",
+        "register.name=custlens-bench",
+    ]
+    store = folder / f"model_{config_hash(compose('train', args))}"  # inside this Hydra app
+    uri, model = f"sqlite:///{store / 'mlflow.db'}", "models:/custlens-bench/1"
+    if not (store / "_DONE").exists():
+        store.mkdir(parents=True, exist_ok=True)
+        done = run([sys.executable, str(HERE / "train.py"), *args, f"tracking.uri={uri}"], store)
+        print(f"trained the default configuration in {done['seconds']:.1f} s ({store})")
+        (store / "_DONE").touch()
+    return uri, model
+
+
+def tree_rss_gb(root: int) -> float:
+    """Resident memory of `root` and all its descendants, from /proc (reading only the tree's
+    own entries, so the sampling costs the measured process next to nothing)."""
+    total, frontier = 0, [root]
+    while frontier:
+        pid = frontier.pop()
+        try:
+            status = Path(f"/proc/{pid}/status").read_text()
+            tasks = Path(f"/proc/{pid}/task").iterdir()
+            for task in tasks:
+                frontier += [int(c) for c in (task / "children").read_text().split()]
+        except OSError:  # the process ended meanwhile
+            continue
+        rss = next((line for line in status.splitlines() if line.startswith("VmRSS:")), None)
+        total += int(rss.split()[1]) if rss else 0
+    return total / 1024**2
+
+
+def run(command: list[str], cwd: Path | None = None) -> dict:
+    """Run a command to its end: wall seconds, peak tree memory, its last output line."""
+    started = time.perf_counter()
+    process = subprocess.Popen(  # noqa: S603 - our own scripts
+        command, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    peak = [0.0]
+
+    def sample() -> None:
+        while process.poll() is None:
+            peak[0] = max(peak[0], tree_rss_gb(process.pid))
+            time.sleep(SAMPLE_SECONDS)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    out, err = process.communicate()
+    seconds = time.perf_counter() - started
+    sampler.join()
+    if process.returncode != 0:
+        raise RuntimeError(f"{' '.join(command)} failed:\n{err[-2000:]}")
+    last = out.strip().splitlines()[-1] if out.strip() else ""
+    return {"seconds": seconds, "peak_gb": peak[0], "last": last}
+
+
+def measure(variant: str, log: str, as_of: str, model: tuple[str, str], cfg: DictConfig) -> dict:
+    """One run of a variant in a fresh process."""
+    if variant != "score":
+        result = run([sys.executable, str(HERE / "bench_worker.py"), variant, log, as_of])
+        return {**result, "rows": json.loads(result["last"])["rows"]}
+    with tempfile.TemporaryDirectory(prefix="custlens-bench-") as folder:
+        output = Path(folder, "scores.parquet")
+        command = [
+            sys.executable,
+            str(HERE / "score.py"),
+            "data=parquet_log",
+            f"data.path={log}",
+            f"as_of={as_of}",
+            f"output={output}",
+            f"model_uri={model[1]}",
+            f"tracking.uri={model[0]}",
+            f"engine.memory_limit={cfg.memory_limit or 'null'}",
+            f"hydra.run.dir={folder}",
+        ]
+        result = run(command)
+        return {**result, "rows": pq.ParquetFile(output).metadata.num_rows}
+
+
+def table(results: dict[tuple[int, str], list[dict]]) -> str:
+    """Markdown rows: medians, ratios to the floor, customers per second, peak memory."""
+    lines = [
+        "| lines | customers | variant | seconds (median) | x floor | customers per second "
+        "| peak GB |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for (size, variant), runs in results.items():
+        seconds = statistics.median(r["seconds"] for r in runs)
+        floor = results.get((size, "floor"))
+        ratio = f"{seconds / statistics.median(r['seconds'] for r in floor):.2f}" if floor else ""
+        rows = runs[0]["rows"]
+        lines.append(
+            f"| {runs[0]['lines']:,} | {rows:,} | {variant} | {seconds:.1f} | {ratio} "
+            f"| {rows / seconds:,.0f} | {max(r['peak_gb'] for r in runs):.2f} |"
+        )
+    return "\n".join(lines)
 
 
 @hydra.main(config_path="../conf", config_name="benchmark", version_base=None)
 def main(cfg: DictConfig) -> None:
-    """Run every variant `repeats` times and print the table."""
-    path, as_of, rows = synthetic_parquet(Path(cfg.workdir), cfg.n_customers, cfg.seed)
-    print(f"{rows:,} transactions, {cfg.n_customers:,} customers, as_of {as_of}, {path}")
-    scorer = scorer_pickle(Path(cfg.workdir), cfg.seed) if "score" in cfg.variants else None
-    # Round-robin: each repeat runs every variant once, so a busy spell on the machine hits
-    # them alike and the ratios stay fair.
-    runs: dict[str, list[dict]] = {variant: [] for variant in cfg.variants}
-    for _ in range(cfg.repeats):
-        for variant in cfg.variants:
-            runs[variant].append(measure(variant, path, as_of, scorer))
-    results = {
-        variant: {
-            "seconds": statistics.median(r["seconds"] for r in done),
-            "cpu": statistics.median(r["cpu_seconds"] for r in done),
-            "peak_gb": max(r["peak_gb"] for r in done),
-            "rows": done[0]["rows"],
-        }
-        for variant, done in runs.items()
-    }
-    floor = results.get("floor")
-    print(
-        f"{'variant':<14}{'seconds':>9}{'x floor':>9}{'cpu s':>8}{'cpu x floor':>13}"
-        f"{'peak GB':>9}{'rows':>11}"
-    )
-    for variant, r in results.items():
-        ratio = f"{r['seconds'] / floor['seconds']:.2f}" if floor else "-"
-        cpu_ratio = f"{r['cpu'] / floor['cpu']:.2f}" if floor else "-"
-        print(
-            f"{variant:<14}{r['seconds']:>9.2f}{ratio:>9}{r['cpu']:>8.2f}{cpu_ratio:>13}"
-            f"{r['peak_gb']:>9.2f}{r['rows']:>11,}"
-        )
-    for variant in ("features", "score"):
-        if variant in results:
-            rate = results[variant]["rows"] / results[variant]["seconds"]
-            print(f"{variant}: {rate:,.0f} customers per second")
-    if "features" in results and "pandas_rfm" in results:
-        speedup = results["pandas_rfm"]["seconds"] / results["features"]["seconds"]
-        print(f"full feature build is {speedup:.1f}x faster than the pandas RFM groupby")
-    if "features" in results and "both_passes" in results:
-        bound = results["features"]["seconds"] / results["both_passes"]["seconds"]
-        print(f"full feature build is {bound:.1f}x the two unavoidable passes (lower bound)")
+    """Generate, train once, then every variant at every size, round-robin."""
+    folder = Path(cfg.workdir)
+    model = trained_model(folder, cfg) if "score" in cfg.variants else ("", "")
+    limit = cfg.memory_limit or "DuckDB's default (80% of RAM)"
+    print(f"machine: {os.cpu_count()} cores; scoring memory_limit {limit}; model {model[1]}")
+    results: dict[tuple[int, str], list[dict]] = {}
+    for customers in cfg.sizes:
+        log, as_of, lines = write_log(folder, customers, cfg.seed, cfg.chunk_customers)
+        print(f"{lines:,} lines, as_of {as_of}: {log}", flush=True)
+        for _ in range(cfg.repeats):  # round-robin: a busy spell hits every variant alike
+            for variant in cfg.variants:
+                result = {**measure(variant, log, as_of, model, cfg), "lines": lines}
+                results.setdefault((customers, variant), []).append(result)
+                print(json.dumps({"customers": customers, "variant": variant, **result}))
+    print(table(results))
 
 
 if __name__ == "__main__":

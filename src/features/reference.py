@@ -59,7 +59,8 @@ def duckdb_both_passes(path: str | Path) -> pd.DataFrame:
 
 def pandas_rfm(path: str | Path, as_of: str) -> pd.DataFrame:
     """Core RFM features with a straightforward pandas groupby (the alternative)."""
-    lines = pd.read_parquet(path, columns=["customer_id", "order_id", "timestamp", "amount"])
+    folder = Path(path).parent if "*" in str(path) else path  # a glob of parts: their folder
+    lines = pd.read_parquet(folder, columns=["customer_id", "order_id", "timestamp", "amount"])
     lines = lines[lines["timestamp"] < pd.Timestamp(as_of) + pd.Timedelta(days=1)]
     lines["day"] = lines["timestamp"].dt.normalize()
     grouped = lines.groupby("customer_id", sort=True)

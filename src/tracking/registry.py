@@ -22,6 +22,8 @@ RUNTIME_PACKAGES = (
     "scipy",
     "scikit-learn",
     "lightgbm",
+    "numba",
+    "llvmlite",
     "pyarrow",
     "ibis-framework",
     "duckdb",
