@@ -18,7 +18,7 @@ from custlens.explain.aggregates import shap_sample
 from custlens.explain.report import Drivers, explain_drivers
 from custlens.features.build import ATTRIBUTE_PREFIX, build_features
 from custlens.features.catalogue import catalogue
-from custlens.features.frames import data_span, rolling_cutoffs, training_frame
+from custlens.features.frames import can_judge, data_span, rolling_cutoffs, training_frame
 from custlens.features.spec import FeatureSpec, FrameSpec, LabelSpec
 from custlens.models import leaderboard, plots, views
 from custlens.models.pipeline import BacktestSummary, Evaluation, backtest, fit_models, summarise
@@ -137,7 +137,7 @@ def run(cfg: DictConfig) -> TrainingResult:
     supervised = [t for t in SUPERVISED if t in tasks]
     settings = settings_of(cfg)
     board, summary = None, None
-    if supervised:
+    if supervised and can_judge(cutoffs, horizon):
         evaluation = backtest(frame, horizon, settings, supervised)
         board = evaluation.leaderboard
         summary = summarise(evaluation, horizon)
@@ -148,8 +148,18 @@ def run(cfg: DictConfig) -> TrainingResult:
         mlflow_io.log_table(leaderboard.baseline_gaps(board), "baseline_gaps.csv")
         print(
             f"Backtest at {evaluation.cutoff.date()} ({evaluation.rows:,} customers, "
-            f"horizon {horizon} days):\n{text}"
+            f"horizon {horizon} days; blend and calibration chosen on "
+            f"{evaluation.design}):\n{text}"
         )
+    elif supervised:
+        span = (last - first).days
+        print(
+            f"Not judged: the history covers {span} days ({first}..{last}); an out-of-time "
+            f"test needs {frames.min_history_days + 2 * horizon} (feature history, a labelled "
+            f"horizon, then a second horizon to test on). The models are trained and "
+            f"exported without a backtest."
+        )
+        mlflow_io.log_text("not judged: the history is too short", "leaderboard.txt")
     models = fit_models(frame, horizon, settings, supervised)
     today.insert(1, "as_of", pd.Timestamp(last))
     name = cfg.register.name
@@ -157,7 +167,7 @@ def run(cfg: DictConfig) -> TrainingResult:
     if "segmentation" in tasks:
         segmenter = fit_segmenter(cfg, today, _safe_previous(name))
     scorer, drivers = None, None
-    if set(tasks) >= {"segmentation", *SUPERVISED} and board is not None:
+    if set(tasks) >= {"segmentation", *SUPERVISED}:
         scorer, drivers = export(cfg, models, segmenter, today, frame, summary, first)
     return TrainingResult(loaded, last, board, scorer, today, drivers)
 
@@ -175,7 +185,7 @@ def export(
     segmenter: CustomerSegmenter,
     today: pd.DataFrame,
     frame: pd.DataFrame,
-    summary: BacktestSummary,
+    summary: BacktestSummary | None,
     first: Any,
 ) -> tuple[Scorer, Drivers | None]:
     """Build the scorer, log it as a pyfunc with its SHAP views, register it and decide on the
@@ -212,7 +222,7 @@ def export(
     with mlflow_io.child_run("explanations"):
         log_drivers(drivers)
     info = registry.log_scorer(scorer, inputs)
-    score = leaderboard.headline_score(summary.leaderboard)
+    score = float("nan") if summary is None else leaderboard.headline_score(summary.leaderboard)
     fingerprint = f"{cfg.data.name}|{frame['as_of'].max().date()}|{cfg.horizon_days}|{len(frame)}"
     tags = {
         "backtest_fingerprint": fingerprint,

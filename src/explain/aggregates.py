@@ -17,7 +17,14 @@ import pandas as pd
 from custlens.errors import CustlensError
 
 EXAMPLES = 5  # most valuable customers at high risk quoted by the report
-EXAMPLE_COLUMNS = ("customer_id", "segment_name", "churn_probability", "clv", "top_reasons")
+EXAMPLE_COLUMNS = (
+    "customer_id",
+    "segment_name",
+    "churn_probability",
+    "clv",
+    "top_reasons",
+    "value_reasons",
+)
 
 
 def recent_revenue(features: pd.DataFrame) -> pd.Series:

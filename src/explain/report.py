@@ -206,14 +206,18 @@ def leaderboard_table(summary: BacktestSummary) -> pd.DataFrame:
 
 def example_customers(examples: pd.DataFrame, salt: str) -> pd.DataFrame:
     """The most valuable customers at high churn risk (`ScoredBase.examples`), pseudonymised."""
-    reasons = examples["top_reasons"].fillna("").map(_without_attributes)
+
+    def reasons(column: str) -> np.ndarray:
+        return examples[column].fillna("").map(_without_attributes).to_numpy()
+
     return pd.DataFrame(
         {
             "Customer (pseudonym)": pseudonymise(examples["customer_id"], salt).to_numpy(),
             "Segment": examples["segment_name"].to_numpy(),
             "Churn risk": examples["churn_probability"].map(_share).to_numpy(),
             "Predicted value": examples["clv"].map(_money).to_numpy(),
-            "Why at risk": reasons.to_numpy(),
+            "Why at risk": reasons("top_reasons"),
+            "Why valuable": reasons("value_reasons"),
         }
     )
 

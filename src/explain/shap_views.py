@@ -16,7 +16,7 @@ import pandas as pd
 
 from custlens.errors import CustlensError
 from custlens.features.build import ATTRIBUTE_PREFIX
-from custlens.features.catalogue import inline
+from custlens.features.catalogue import context_features, inline
 from custlens.models.gbm import GradientBoostedModel
 
 TASKS = ("churn", "repurchase", "clv")
@@ -26,6 +26,7 @@ OUTCOMES = {
     "clv": "predicted value",
 }
 UNITS = {"churn": "log-odds", "repurchase": "log-odds", "clv": "log of value"}
+CONTEXT = context_features()
 
 
 @dataclass
@@ -89,8 +90,11 @@ def explain(scorer: object, features: pd.DataFrame, task: str) -> Explanation:
 
 
 def importance(explanation: Explanation) -> pd.Series:
-    """Mean absolute SHAP value per column, largest first."""
-    values = explanation.values.abs().mean().sort_values(ascending=False, kind="stable")
+    """Mean absolute SHAP value per column, largest first; scoring-date context (the time of
+    year, the same for every customer scored together) is left out: it drives no customer
+    apart from another."""
+    values = explanation.values.drop(columns=list(CONTEXT), errors="ignore")
+    values = values.abs().mean().sort_values(ascending=False, kind="stable")
     values.name = f"Mean |effect| on {explanation.outcome} ({explanation.unit})"
     return values
 

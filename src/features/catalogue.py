@@ -35,6 +35,9 @@ class Feature:
     definition: str
     kind: str = "number"  # a key of DTYPES
     label: str = ""  # a short plain-language name for plots and reports
+    # A property of the scoring date, the same for every customer scored together: it moves
+    # no customer against another, so it is never a reason nor a driver in the global views.
+    context: bool = False
 
     @property
     def title(self) -> str:
@@ -284,6 +287,7 @@ def _calendar_geo_btyd() -> list[Feature]:
             "day",
             "day of the year of as_of (seasonality)",
             label="time of year",
+            context=True,
         ),
         f(
             "country",
@@ -386,3 +390,8 @@ def catalogue(spec: FeatureSpec) -> list[Feature]:
         *_calendar_geo_btyd(),
         *_btyd_outputs(spec),
     ]
+
+
+def context_features(spec: FeatureSpec | None = None) -> frozenset[str]:
+    """The features that describe the scoring date rather than the customer."""
+    return frozenset(f.name for f in catalogue(spec or FeatureSpec()) if f.context)

@@ -19,6 +19,7 @@ from custlens.features.source import (
     to_date,
 )
 from custlens.features.spec import FeatureSpec, FrameSpec, LabelSpec
+from custlens.sampling import stable_unit
 
 
 def data_span(
@@ -32,21 +33,47 @@ def data_span(
 
 
 def rolling_cutoffs(first: date, last: date, horizon_days: int, spec: FrameSpec) -> list[date]:
-    """Cutoffs `step_days` apart, ascending, the latest one's label window ending on `last`."""
+    """Cutoffs `step_days` apart (by default from the history's length, `auto_step`),
+    ascending, the latest one's label window ending on `last`.
+
+    Refused, with what the history lacks, when it is too short for one labelled cutoff after
+    `min_history_days` of features."""
+    span = (last - first).days
+    needed = spec.min_history_days + horizon_days
+    if span < needed:
+        raise DataError(
+            f"the history covers {span} days ({first}..{last}); training needs at least "
+            f"{needed} ({spec.min_history_days} days of feature history, frames."
+            f"min_history_days, then a {horizon_days}-day horizon) and judging the model out "
+            f"of time {needed + horizon_days}: use a longer history or a shorter horizon "
+            f"(horizon_days=...)"
+        )
+    step = spec.step_days or auto_step(span, horizon_days, spec.min_history_days)
     latest = last - timedelta(days=horizon_days)
     earliest = first + timedelta(days=spec.min_history_days)
     cutoffs = []
     day = latest
     while day >= earliest:
         cutoffs.append(day)
-        day -= timedelta(days=spec.step_days)
-    if not cutoffs:
-        raise DataError(
-            f"the data ({first}..{last}) is too short for a {horizon_days}-day horizon after "
-            f"{spec.min_history_days} days of history"
-        )
+        day -= timedelta(days=step)
     cutoffs.reverse()
     return cutoffs[-spec.max_cutoffs :] if spec.max_cutoffs else cutoffs
+
+
+AUTO_CUTOFFS = 12  # training cutoffs the automatic step aims for, from 7 to 14 days apart
+
+
+def auto_step(span_days: int, horizon_days: int, min_history_days: int) -> int:
+    """14 days between cutoffs, or down to 7 when a short history leaves room for fewer than
+    AUTO_CUTOFFS of them."""
+    room = span_days - min_history_days - horizon_days
+    return int(min(14, max(7, room // AUTO_CUTOFFS)))
+
+
+def can_judge(cutoffs: list[date], horizon_days: int) -> bool:
+    """Whether a model can be trained on some cutoffs and tested on a later one, out of time:
+    some cutoff's labels end by the latest cutoff."""
+    return bool(cutoffs) and cutoffs[0] + timedelta(days=horizon_days) <= cutoffs[-1]
 
 
 def labelled_snapshot(
@@ -73,8 +100,7 @@ def sample_customers(table: Table, share: float, con: ibis.BaseBackend) -> Table
     if not 0 < share <= 1:
         raise DataError(f"frames.customer_share must be in (0, 1], not {share}")
     ids = con.to_pandas(table.select("customer_id").distinct())["customer_id"].astype(str)
-    unit = pd.util.hash_pandas_object(ids, index=False).to_numpy() / 2.0**64
-    kept = pd.DataFrame({"customer_id": ids[unit < share].to_numpy()})
+    kept = pd.DataFrame({"customer_id": ids[stable_unit(ids) < share].to_numpy()})
     # On `con` itself, not a memtable: Spark's cached tables do not register memtables.
     return table.semi_join(register_frame(kept, con), "customer_id")
 

@@ -37,7 +37,7 @@ class FrameSpec:
     """Rolling training origins: cutoffs every `step_days`, the latest whose label window fits,
     and optionally a stable sample of the customers."""
 
-    step_days: int = 30
+    step_days: int | None = None  # None: 14 days, fewer on short histories (`auto_step`)
     min_history_days: int = 90
     max_cutoffs: int | None = None
     # Train on this share of customers (the same ones at every cutoff), drawn before the

@@ -37,26 +37,36 @@ def _past_spend(test: pd.DataFrame, horizon_days: int) -> np.ndarray:
     return test["revenue_90d"].to_numpy(float) * horizon_days / 90
 
 
+def _fitted(scores: Scores) -> Scores:
+    """The baselines that could be computed: a BG/NBD fit that failed at a cutoff (too few
+    or too alike buyers) leaves its column empty, and then it is left out."""
+    return {name: (s, p) for name, (s, p) in scores.items() if np.isfinite(s).all()}
+
+
 def churn_baselines(train: pd.DataFrame, test: pd.DataFrame, horizon_days: int) -> Scores:
     """Scores where higher means more likely to churn."""
     recency = test["recency_days"].fillna(test["recency_days"].max()).to_numpy(float)
-    return {
-        "recency": (recency, False),
-        "rfm_logistic": (rfm_logistic(train, test, "churned"), True),
-        "bgnbd": (1 - test["btyd_p_order"].to_numpy(float), True),
-        "past_spend": (-_past_spend(test, horizon_days), False),
-        "total_spend": (-test["monetary_total"].to_numpy(float), False),
-    }
+    return _fitted(
+        {
+            "recency": (recency, False),
+            "rfm_logistic": (rfm_logistic(train, test, "churned"), True),
+            "bgnbd": (1 - test["btyd_p_order"].to_numpy(float), True),
+            "past_spend": (-_past_spend(test, horizon_days), False),
+            "total_spend": (-test["monetary_total"].to_numpy(float), False),
+        }
+    )
 
 
 def repurchase_baselines(train: pd.DataFrame, test: pd.DataFrame) -> Scores:
     """Scores where higher means more likely to buy again within the short window."""
     recency = test["recency_days"].fillna(test["recency_days"].max()).to_numpy(float)
-    return {
-        "recency": (-recency, False),
-        "rfm_logistic": (rfm_logistic(train, test, "repurchased"), True),
-        "bgnbd": (test["btyd_p_repurchase"].to_numpy(float), True),
-    }
+    return _fitted(
+        {
+            "recency": (-recency, False),
+            "rfm_logistic": (rfm_logistic(train, test, "repurchased"), True),
+            "bgnbd": (test["btyd_p_repurchase"].to_numpy(float), True),
+        }
+    )
 
 
 def value_baselines(test: pd.DataFrame, horizon_days: int) -> dict[str, np.ndarray]:

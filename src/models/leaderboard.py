@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import pandas as pd
 
 # Metrics whose lower values are better; every other metric is higher-is-better.
@@ -49,7 +51,7 @@ def headline_score(board: pd.DataFrame) -> float:
     return float(sum(values) / len(values))
 
 
-def should_promote(
+def should_promote(  # noqa: PLR0911 - one reason per outcome
     new_score: float, fingerprint: str, champion_tags: dict[str, str] | None, mode: str = "auto"
 ) -> tuple[bool, str]:
     """Whether the new version takes the champion alias, and why.
@@ -63,6 +65,8 @@ def should_promote(
         return False, "promotion disabled"
     if champion_tags is None:
         return True, "no champion yet"
+    if math.isnan(new_score):  # trained on a history too short to judge it
+        return False, "this version is not judged (short history); pass register.promote=force"
     if champion_tags.get("backtest_fingerprint") != fingerprint:
         return False, (
             "the champion was judged on another backtest; pass register.promote=force "

@@ -7,11 +7,13 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from custlens.errors import CustlensError
 from custlens.models import baselines, metrics
 from custlens.models.training import (
     CalibratedClassifier,
     ModelSettings,
     ValueRegressor,
+    plan_folds,
     train_classifier,
     train_regressor,
 )
@@ -59,6 +61,7 @@ class Evaluation:
     leaderboard: pd.DataFrame
     scores: dict[str, dict[str, np.ndarray]] = field(default_factory=dict)
     outcomes: dict[str, np.ndarray] = field(default_factory=dict)
+    design: str = ""  # how the trained models' out-of-sample choices were made (plan_folds)
 
 
 def _classification_rows(
@@ -104,15 +107,27 @@ def evaluate(
 
 
 def backtest(
-    frame: pd.DataFrame, horizon_days: int, settings: dict[str, ModelSettings], tasks: list[str]
+    frame: pd.DataFrame,
+    horizon_days: int,
+    settings: dict[str, ModelSettings],
+    tasks: list[str],
+    cutoff: pd.Timestamp | None = None,
 ) -> Evaluation:
-    """Train on what was known at the latest cutoff, test on its rows (strictly out of time)."""
-    test_cutoff = frame["as_of"].max()
+    """Train on what was known at `cutoff` (default: the latest), test on its rows, strictly
+    out of time."""
+    test_cutoff = frame["as_of"].max() if cutoff is None else pd.Timestamp(cutoff)
     known = frame.loc[frame["as_of"] + pd.Timedelta(days=horizon_days) <= test_cutoff]
     test = frame.loc[frame["as_of"] == test_cutoff]
+    if known.empty or test.empty:
+        raise CustlensError(
+            f"no out-of-time test at {test_cutoff.date()}: it needs rows at that cutoff and "
+            f"earlier cutoffs whose {horizon_days}-day labels end by it"
+        )
     # The backtest judges expected values, not intervals: their models are left out.
     models = fit_models(known, horizon_days, settings, tasks, intervals=False)
-    return evaluate(models, known, test, horizon_days)
+    evaluation = evaluate(models, known, test, horizon_days)
+    evaluation.design = plan_folds(known, horizon_days).design
+    return evaluation
 
 
 @dataclass
@@ -127,6 +142,7 @@ class BacktestSummary:
     rows: int
     horizon_days: int
     leaderboard: pd.DataFrame
+    design: str = ""
     reliability: pd.DataFrame | None = None
     deciles: pd.DataFrame | None = None
     baseline_deciles: pd.DataFrame | None = None
@@ -136,7 +152,11 @@ class BacktestSummary:
 def summarise(evaluation: Evaluation, horizon_days: int) -> BacktestSummary:
     """The aggregates of an evaluation that may travel with the model."""
     summary = BacktestSummary(
-        evaluation.cutoff, evaluation.rows, horizon_days, evaluation.leaderboard.copy()
+        evaluation.cutoff,
+        evaluation.rows,
+        horizon_days,
+        evaluation.leaderboard.copy(),
+        evaluation.design,
     )
     if "churn" in evaluation.scores:
         y, p = evaluation.outcomes["churn"], evaluation.scores["churn"]["custlens"]

@@ -246,3 +246,33 @@ def segment_profile_figure(profile: pd.DataFrame) -> Figure:
     ax.set_yticks(np.arange(raw.shape[0]), [str(i) for i in profile.index])
     fig.colorbar(image, ax=ax, label="Standardised within column (z)")
     return fig
+
+
+BACKTEST_PANELS = (
+    ("churn", "roc_auc", "Churn ROC-AUC"),
+    ("churn", "ece", "Churn calibration error"),
+    ("churn", "top_decile_lift", "Churn top-decile lift"),
+    ("clv", "gini", "Value: normalized Gini"),
+    ("clv", "top_decile_capture", "Value: top-decile capture"),
+    ("clv", "spearman", "Value: Spearman"),
+)
+
+
+def backtest_figure(values: pd.DataFrame) -> Figure:
+    """The headline metrics by test cutoff, custlens against every baseline (the stacked
+    leaderboards of a multi-cutoff backtest: task, scorer, cutoff and one column per metric)."""
+    fig = Figure(figsize=(12.0, 7.0), dpi=DPI, layout="tight")
+    axes = fig.subplots(2, 3)
+    for ax, (task, metric, title) in zip(axes.ravel(), BACKTEST_PANELS, strict=True):
+        rows = values.loc[values["task"] == task].dropna(subset=[metric])
+        ax.set(title=title, xlabel="test cutoff")
+        for i, (scorer, part) in enumerate(rows.groupby("scorer", sort=False)):
+            ours = scorer == "custlens"
+            ax.plot(
+                pd.to_datetime(part["cutoff"]), part[metric], marker="o", color=_colour(i),
+                linewidth=2.2 if ours else 1.0, alpha=1.0 if ours else 0.7, label=scorer,
+            )  # fmt: skip
+        ax.tick_params(axis="x", labelrotation=30, labelsize=8)
+        if len(rows):
+            ax.legend(fontsize=7)
+    return fig

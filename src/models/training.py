@@ -1,12 +1,15 @@
-"""Out-of-time training: which cutoffs fit, stop, calibrate and test, and the fitted models.
+"""Training on a stacked frame of cutoffs, and the folds its out-of-sample choices use.
 
-With cutoffs c_1 < ... < c_n (all labelled) and horizon H:
-- calibration fold: c_n; validation fold: the latest cutoff whose labels end by c_n's start
-  (c <= c_n - H); fitting rows: cutoffs whose labels end by the validation cutoff.
-- boosting runs a fixed number of rounds, or (with `early_stopping_rounds`) as many as the
-  validation fold's loss chose; the final model fits every cutoff with that many rounds;
-- where something is chosen out of time (a calibrator, the CLV blend weight), a model with the
-  same rounds fitted on every cutoff up to c_n - H scores the calibration fold, which chooses it.
+With cutoffs c_1 < ... < c_n (all labelled) and horizon H, the final model fits every row. A
+few things are chosen on rows the model that chooses them has not seen: the CLV blend weight,
+a calibrator when asked, and with `early_stopping_rounds` the number of rounds. `plan_folds`
+picks those rows from the frame's own length:
+- out of time, when the frame spans more than a horizon: the calibration fold is c_n, fitted
+  from the cutoffs whose labels end by c_n (c <= c_n - H); early stopping validates on the
+  latest of those and fits on the cutoffs whose labels end by it;
+- on held-out customers, when it does not (a short history): a stable fifth of the customers,
+  chosen by a hash of their id, at every cutoff, against the others.
+The leaderboard says which design was used.
 """
 
 from __future__ import annotations
@@ -17,48 +20,46 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from custlens.errors import CustlensError
 from custlens.models.calibration import Calibrator
 from custlens.models.gbm import GradientBoostedModel, Matrix, SeedBaggedModel
 from custlens.models.seasons import scoring_day, season_weights
+from custlens.sampling import stable_unit
+
+OUT_OF_TIME, HELD_OUT = "out of time", "held-out customers"
+HOLDOUT_SHARE = 0.2  # customers held out when the history is too short for time folds
 
 
 @dataclass(frozen=True)
 class Folds:
-    """Cutoffs of each chronological role."""
+    """Row masks (over the frame) of each role, and the design that chose them."""
 
-    fit: list[pd.Timestamp]
-    validation: pd.Timestamp
-    calibration: pd.Timestamp
+    design: str
+    fit: np.ndarray  # fits the model whose predictions choose the blend or calibrator
+    calibration: np.ndarray
+    validation_fit: np.ndarray  # with early stopping: fits, and stops on `validation`
+    validation: np.ndarray
 
 
-def plan_folds(cutoffs: list[pd.Timestamp] | pd.Series, horizon_days: int) -> Folds:
-    """Fitting, validation and calibration cutoffs; no label window overlaps a later fold."""
-    ordered = sorted(pd.Timestamp(c) for c in set(cutoffs))
+def plan_folds(frame: pd.DataFrame, horizon_days: int) -> Folds:
+    """The folds of `frame`: out of time when it spans more than a horizon, else held-out
+    customers. No label window of a fitting row reaches into its out-of-time fold."""
+    as_of = pd.to_datetime(frame["as_of"])
     gap = pd.Timedelta(days=horizon_days)
-    calibration = ordered[-1]
-    earlier = [c for c in ordered if c + gap <= calibration]
-    if not earlier:
-        raise CustlensError(_too_short(ordered, horizon_days))
-    validation = earlier[-1]
-    fit = [c for c in ordered if c + gap <= validation]
-    if not fit:
-        raise CustlensError(_too_short(ordered, horizon_days))
-    return Folds(fit, validation, calibration)
-
-
-def _too_short(cutoffs: list[pd.Timestamp], horizon_days: int) -> str:
-    return (
-        f"{len(cutoffs)} labelled cutoffs ({cutoffs[0].date()}..{cutoffs[-1].date()}) are too "
-        f"few to fit, validate and calibrate out of time with a {horizon_days}-day horizon: "
-        f"use more history, a shorter horizon or a smaller frames.step_days"
-    )
-
-
-def rows(frame: pd.DataFrame, cutoffs: list[pd.Timestamp] | pd.Timestamp) -> pd.DataFrame:
-    """The rows of the given cutoff(s)."""
-    wanted = [cutoffs] if isinstance(cutoffs, pd.Timestamp) else cutoffs
-    return frame.loc[frame["as_of"].isin(wanted)]
+    latest = as_of.max()
+    known = (as_of + gap <= latest).to_numpy()
+    if not known.any():
+        held = stable_unit(frame["customer_id"]) < HOLDOUT_SHARE
+        if held.all() or not held.any():  # too few customers to hold a fifth out
+            held = np.arange(len(frame)) % 5 == 0
+        return Folds(HELD_OUT, ~held, held, ~held, held)
+    calibration = (as_of == latest).to_numpy()
+    validation_day = as_of[known].max()
+    validation = (as_of == validation_day).to_numpy()
+    validation_fit = (as_of + gap <= validation_day).to_numpy()
+    if not validation_fit.any():  # one labelled period before the calibration fold
+        held = stable_unit(frame["customer_id"]) < HOLDOUT_SHARE
+        validation, validation_fit = known & held, known & ~held
+    return Folds(OUT_OF_TIME, known, calibration, validation_fit, validation)
 
 
 @dataclass
@@ -123,7 +124,7 @@ def _boosting_rounds(
     far too early)."""
     if not s.early_stopping_rounds:
         return s.n_estimators
-    fit, val = rows(frame, folds.fit), rows(frame, folds.validation)
+    fit, val = frame.loc[folds.validation_fit], frame.loc[folds.validation]
     stopped = _gbm(task, s, objective, s.n_estimators).fit(
         fit,
         fit[label],
@@ -146,11 +147,6 @@ def _fit(
     """A model of `rounds` rounds on `part` of `frame`, weighted by `sample_weights`."""
     weights = sample_weights(part, frame, horizon_days, s)
     return _gbm(task, s, objective, rounds).fit(part, part[label], sample_weight=weights)
-
-
-def _before(frame: pd.DataFrame, cutoff: pd.Timestamp, horizon_days: int) -> pd.DataFrame:
-    """The rows whose labels were known by `cutoff`."""
-    return frame.loc[frame["as_of"] + pd.Timedelta(days=horizon_days) <= cutoff]
 
 
 @dataclass
@@ -177,14 +173,13 @@ def train_classifier(
     """Train a classifier of `label` on every cutoff; with a calibrator, calibrate it out of
     time on the calibration fold, from a model fitted only on what was known before it."""
     s, task = settings, "classification"
-    folds = plan_folds(frame["as_of"], horizon_days)
+    folds = plan_folds(frame, horizon_days)
     rounds = _boosting_rounds(frame, label, folds, task, s, s.objective, horizon_days)
     final = _fit(frame, frame, label, task, s, s.objective, rounds, horizon_days)
     if s.calibration == "none":
         return CalibratedClassifier(final, None)
-    known = _before(frame, folds.calibration, horizon_days)
-    staged = _fit(known, frame, label, task, s, s.objective, rounds, horizon_days)
-    cal = rows(frame, folds.calibration)
+    staged = _fit(frame.loc[folds.fit], frame, label, task, s, s.objective, rounds, horizon_days)
+    cal = frame.loc[folds.calibration]
     calibrator = Calibrator(s.calibration, random_state=s.random_state)
     calibrator.fit(staged.predict_raw(cal), cal[label].astype(int))
     return CalibratedClassifier(final, calibrator)
@@ -227,7 +222,11 @@ class ValueRegressor:
 
     def predict(self, features: pd.DataFrame, matrix: Matrix = None) -> np.ndarray:
         """Expected value, never negative."""
-        value = np.maximum(self.model.predict_raw(features, matrix), 0.0)
+        return self.value(self.model.predict_margin(features, matrix), features)
+
+    def value(self, margin: np.ndarray, features: pd.DataFrame) -> np.ndarray:
+        """The expected value of the model's raw scores for these feature rows."""
+        value = np.maximum(self.model.link(margin), 0.0)
         return np.maximum(blend(value, features, self.weight), 0.0)
 
     def predict_quantile(
@@ -248,14 +247,13 @@ def train_regressor(
     on the calibration fold, and with `intervals` its quantile models."""
     s, task = settings, "regression"
     objective = s.objective or "tweedie"
-    folds = plan_folds(frame["as_of"], horizon_days)
+    folds = plan_folds(frame, horizon_days)
     rounds = _boosting_rounds(frame, label, folds, task, s, objective, horizon_days)
     final = _fit(frame, frame, label, task, s, objective, rounds, horizon_days)
     weight = 1.0
     if s.blend_btyd:
-        known = _before(frame, folds.calibration, horizon_days)
-        staged = _fit(known, frame, label, task, s, objective, rounds, horizon_days)
-        cal = rows(frame, folds.calibration)
+        staged = _fit(frame.loc[folds.fit], frame, label, task, s, objective, rounds, horizon_days)
+        cal = frame.loc[folds.calibration]
         predicted = np.maximum(staged.predict_raw(cal), 0.0)
         weight = choose_blend(cal[label].to_numpy(float), predicted, cal)
     quantiles = {}

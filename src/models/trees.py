@@ -405,6 +405,7 @@ def _evaluate(  # noqa: PLR0912, PLR0915 - one tight loop, kept whole for the co
         rows = stop - start
         decisions = np.zeros(ROW_BLOCK, np.int64)
         left = np.empty((widest, ROW_BLOCK), np.bool_)
+        acc = np.zeros((out.shape[1], ROW_BLOCK))  # features x rows: contiguous row loops
         for t in range(n_trees):
             first, internal = tree_node_start[t], tree_node_start[t + 1] - tree_node_start[t]
             small = tree_value_start[t] >= 0
@@ -447,25 +448,33 @@ def _evaluate(  # noqa: PLR0912, PLR0915 - one tight loop, kept whole for the co
                 width = tree_feature_start[t + 1] - f_start
                 for r in range(rows):
                     margin[start + r] += tree_values[tree_value_start[t] + decisions[r]]
-                    base = tree_table_start[t] + decisions[r] * width
-                    for j in range(width):
-                        out[start + r, tree_features[f_start + j]] += tree_tables[base + j]
+                for j in range(width):
+                    feature, base = tree_features[f_start + j], tree_table_start[t] + j
+                    for r in range(rows):
+                        acc[feature, r] += tree_tables[base + decisions[r] * width]
                 continue
             for r in range(rows):
                 node = 0
                 while node >= 0:
                     node = node_left[first + node] if left[node, r] else node_right[first + node]
                 margin[start + r] += leaf_values[-1 - node]
-                for leaf in range(tree_leaf_start[t], tree_leaf_start[t + 1]):
-                    slots = leaf_slot_start[leaf]
-                    k = leaf_slot_start[leaf + 1] - slots
-                    pattern = (1 << k) - 1
-                    for p in range(leaf_path_start[leaf], leaf_path_start[leaf + 1]):
-                        if left[path_node[p], r] != path_left[p]:
-                            pattern &= ~(1 << path_slot[p])
-                    base = leaf_table_start[leaf] + pattern * k
-                    for s in range(k):
-                        out[start + r, slot_feature[slots + s]] += leaf_tables[base + s]
+            # Larger trees, leaf by leaf: each row's agreement pattern, then its table row.
+            for leaf in range(tree_leaf_start[t], tree_leaf_start[t + 1]):
+                slots = leaf_slot_start[leaf]
+                k = leaf_slot_start[leaf + 1] - slots
+                decisions[:rows] = (1 << k) - 1
+                for p in range(leaf_path_start[leaf], leaf_path_start[leaf + 1]):
+                    node, want = path_node[p], path_left[p]
+                    clear = ~(np.int64(1) << path_slot[p])
+                    for r in range(rows):
+                        if left[node, r] != want:
+                            decisions[r] &= clear
+                base = leaf_table_start[leaf]
+                for s in range(k):
+                    feature = slot_feature[slots + s]
+                    for r in range(rows):
+                        acc[feature, r] += leaf_tables[base + decisions[r] * k + s]
+        out[start:stop] = acc[:, :rows].T
 
 
 def contributions(trees: CompiledTrees, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

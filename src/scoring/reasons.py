@@ -1,4 +1,4 @@
-"""Plain-language reasons from SHAP contributions to the churn risk."""
+"""Plain-language reasons from the SHAP contributions of a model (churn risk, or value)."""
 
 from __future__ import annotations
 
@@ -6,12 +6,12 @@ import numba
 import numpy as np
 import pandas as pd
 
-from custlens.features.catalogue import Feature, inline
+from custlens.features.catalogue import Feature, context_features, inline
 from custlens.scoring import wording
 
 N_REASONS = 3
-# About the date, not the customer: it moves everyone's risk alike, so it is no reason for one.
-CONTEXT = frozenset({"as_of_day_of_year"})
+# About the scoring date, not the customer: it moves everyone alike, so it is no reason for one.
+CONTEXT = context_features()
 # Two columns, one fact: either one becomes the same "no order for N days" reason.
 RECENCY = ("recency_days", "overdue_ratio")
 
@@ -76,7 +76,7 @@ def _phrases(
 def top_reasons(
     contributions: pd.DataFrame, features: pd.DataFrame, labels: dict[str, Feature]
 ) -> list[str]:
-    """The strongest contributions raising each customer's churn risk, joined by '; '.
+    """The strongest contributions raising each customer's prediction, joined by '; '.
 
     Recency and overdue ratio describe one fact, so they are merged into one reason.
     """

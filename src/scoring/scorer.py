@@ -33,6 +33,7 @@ OUTPUT_COLUMNS = (
     "clv_high",
     "value_tier",
     "top_reasons",
+    "value_reasons",
     "model_version",
 )
 
@@ -79,13 +80,16 @@ class Scorer:
         if m.churn is None or m.repurchase is None or m.clv is None:
             raise CustlensError("the scorer needs churn, repurchase and clv models")
         matrix = self._shared_matrix(features)
-        # One pass gives the churn model's raw score and its SHAP values, for the reasons.
-        margin, contributions = m.churn.model.explain(features, matrix)
-        churn = m.churn.probability(margin)
-        clv = m.clv.predict(features, matrix)
+        labels = {f.name: f for f in self.catalogue}
+        # One pass per model gives its raw score and its SHAP values, for the reasons.
+        churn_margin, churn_contributions = m.churn.model.explain(features, matrix)
+        churn = m.churn.probability(churn_margin)
+        value_margin, value_contributions = m.clv.model.explain(features, matrix)
+        clv = m.clv.value(value_margin, features)
         named = self.segmenter.predict_named(features)
         low, high = self._interval(features, matrix)
-        reasons = top_reasons(contributions, features, {f.name: f for f in self.catalogue})
+        # The interval holds the expected value, even where the quantile models disagree.
+        low, high = np.minimum(low, clv), np.maximum(high, clv)
         out = pd.DataFrame(
             {
                 "customer_id": features["customer_id"].astype("string").to_numpy(),
@@ -104,7 +108,8 @@ class Scorer:
                 "clv_low": low,
                 "clv_high": high,
                 "value_tier": views.apply_value_tiers(clv, self.tier_thresholds).to_numpy(),
-                "top_reasons": reasons,
+                "top_reasons": top_reasons(churn_contributions, features, labels),
+                "value_reasons": top_reasons(value_contributions, features, labels),
                 "model_version": self.model_version,
             }
         )
@@ -114,6 +119,7 @@ class Scorer:
             "churn_risk",
             "value_tier",
             "top_reasons",
+            "value_reasons",
             "model_version",
         ):
             out[column] = out[column].astype("string")

@@ -15,7 +15,7 @@ import pandas as pd
 from custlens.models import metrics
 from custlens.models.gbm import GradientBoostedModel
 from custlens.models.pipeline import LABELS
-from custlens.models.training import ModelSettings, plan_folds, rows, sample_weights
+from custlens.models.training import ModelSettings, plan_folds, sample_weights
 
 REPORT_EVERY = 25  # boosting rounds between pruning checks
 
@@ -63,8 +63,8 @@ def objective(
     space: dict[str, dict[str, Any]],
 ) -> float:
     """Fit on the fitting folds, stop early and score on the validation fold."""
-    folds = plan_folds(frame["as_of"], horizon_days)
-    fit, val = rows(frame, folds.fit), rows(frame, folds.validation)
+    folds = plan_folds(frame, horizon_days)
+    fit, val = frame.loc[folds.validation_fit], frame.loc[folds.validation]
     label = LABELS[task]
     params = {**base.params, **suggest_params(trial, space)}
     model = GradientBoostedModel(

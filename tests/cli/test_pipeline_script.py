@@ -98,7 +98,7 @@ def test_registered_scorer_loads_and_scores_in_a_fresh_process(smoke_store: str)
     [
         (None, "data file not found"),
         ("customer_id,timestamp,amount\nc1,not a date,1\n", "unparseable timestamps"),
-        ("customer_id,timestamp,amount\nc1,2024-01-01,1\n", "too short"),
+        ("customer_id,timestamp,amount\nc1,2024-01-01,1\n", "the history covers 0 days"),
     ],
 )
 def test_user_errors_exit_2_without_traceback(

@@ -83,6 +83,7 @@ def test_value_risk_matrix_splits_the_predicted_value() -> None:
             "segment_name": "S",
             "churn_probability": [0.9, 0.1, 0.8, 0.5],
             "top_reasons": "",
+            "value_reasons": "",
             "clv": [100.0, 50.0, 30.0, 20.0],
             "value_tier": ["A", "A", "B", "C"],
             "churn_risk": ["high", "low", "high", "medium"],

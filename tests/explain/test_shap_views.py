@@ -53,6 +53,13 @@ def _explanation(x: np.ndarray, effect: np.ndarray) -> Explanation:
     return Explanation("churn", values, 0.0, data, {"recency_days": "Days since last purchase"})
 
 
+def test_scoring_date_context_is_never_a_driver() -> None:
+    values = pd.DataFrame({"as_of_day_of_year": [3.0, -3.0], "a": [0.1, -0.2]})
+    explanation = Explanation("churn", values, 0.0, values.copy(), {})
+    assert list(shap_views.importance(explanation).index) == ["a"]
+    assert shap_views.top_columns(explanation, 5) == ["a"]
+
+
 def test_reading_follows_the_direction_of_the_effect() -> None:
     x = np.arange(50, dtype=float)
     rising = _explanation(x, 0.1 * x)

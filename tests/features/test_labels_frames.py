@@ -11,6 +11,7 @@ import pytest
 from custlens.errors import DataError
 from custlens.features.build import build_features
 from custlens.features.frames import (
+    can_judge,
     data_span,
     out_of_time_split,
     rolling_cutoffs,
@@ -57,11 +58,22 @@ def test_rolling_cutoffs() -> None:
     assert all((b - a).days == 30 for a, b in pairwise(cutoffs))
     assert cutoffs[0] >= date(2024, 3, 1) and (cutoffs[0] - date(2024, 3, 1)).days < 30
     assert (
-        rolling_cutoffs(date(2024, 1, 1), date(2024, 12, 31), 90, FrameSpec(max_cutoffs=2))
+        rolling_cutoffs(
+            date(2024, 1, 1), date(2024, 12, 31), 90, FrameSpec(step_days=30, max_cutoffs=2)
+        )
         == cutoffs[-2:]
     )
-    with pytest.raises(DataError, match="too short"):
+    with pytest.raises(DataError, match="covers 60 days .* needs at least 150"):
         rolling_cutoffs(date(2024, 1, 1), date(2024, 3, 1), 90, spec)
+
+
+def test_the_automatic_step_follows_the_history() -> None:
+    auto = FrameSpec(min_history_days=90)
+    two_years = rolling_cutoffs(date(2022, 1, 1), date(2023, 12, 31), 90, auto)
+    assert {(b - a).days for a, b in pairwise(two_years)} == {14}
+    nine_months = rolling_cutoffs(date(2023, 1, 1), date(2023, 9, 30), 90, auto)
+    assert {(b - a).days for a, b in pairwise(nine_months)} == {7}
+    assert can_judge(nine_months, 90) and not can_judge(nine_months[-5:], 90)
 
 
 def test_training_frame_and_out_of_time_split() -> None:

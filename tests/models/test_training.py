@@ -13,21 +13,51 @@ from custlens.models.calibration import Calibrator
 from custlens.models.encoding import FeatureEncoder
 from custlens.models.gbm import GradientBoostedModel, SeedBaggedModel
 from custlens.models.pipeline import backtest
-from custlens.models.training import ModelSettings, plan_folds, train_classifier, train_regressor
+from custlens.models.training import (
+    HELD_OUT,
+    OUT_OF_TIME,
+    ModelSettings,
+    plan_folds,
+    train_classifier,
+    train_regressor,
+)
 from tests.models.conftest import HORIZON
 
 FAST = ModelSettings(n_estimators=150, early_stopping_rounds=20, min_rounds=30)
 
 
+def frame_of(cutoffs: list[pd.Timestamp], customers: int = 50) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "customer_id": [f"c{i}" for _ in cutoffs for i in range(customers)],
+            "as_of": [c for c in cutoffs for _ in range(customers)],
+        }
+    )
+
+
 def test_folds_never_let_labels_reach_a_later_fold() -> None:
     cutoffs = list(pd.date_range("2022-01-01", periods=12, freq="30D"))
-    folds = plan_folds(cutoffs, 60)
-    assert folds.calibration == cutoffs[-1]
-    assert folds.validation + pd.Timedelta(days=60) <= folds.calibration
-    assert all(c + pd.Timedelta(days=60) <= folds.validation for c in folds.fit)
-    assert folds.validation == cutoffs[-3]  # 60 days back with 30-day steps
-    with pytest.raises(CustlensError, match="too few"):
-        plan_folds(cutoffs[:3], 60)
+    frame = frame_of(cutoffs)
+    folds = plan_folds(frame, 60)
+    assert folds.design == OUT_OF_TIME
+    calibration = frame.loc[folds.calibration, "as_of"]
+    assert set(calibration) == {cutoffs[-1]}
+    assert (frame.loc[folds.fit, "as_of"] + pd.Timedelta(days=60) <= cutoffs[-1]).all()
+    assert set(frame.loc[folds.validation, "as_of"]) == {cutoffs[-3]}  # 60 days back
+    assert (frame.loc[folds.validation_fit, "as_of"] + pd.Timedelta(days=60) <= cutoffs[-3]).all()
+
+
+def test_short_frames_hold_out_a_stable_fifth_of_the_customers() -> None:
+    cutoffs = list(pd.date_range("2022-01-01", periods=3, freq="14D"))
+    frame = frame_of(cutoffs, customers=400)
+    folds = plan_folds(frame, 60)
+    assert folds.design == HELD_OUT
+    held = set(frame.loc[folds.calibration, "customer_id"])
+    assert held.isdisjoint(frame.loc[folds.fit, "customer_id"])
+    assert 0.12 < len(held) / 400 < 0.28  # about a fifth
+    reversed_frame = frame.iloc[::-1]
+    again = reversed_frame.loc[plan_folds(reversed_frame, 60).calibration, "customer_id"]
+    assert held == set(again)  # by customer, whatever the row order
 
 
 def test_encoder_fixes_columns_and_categories(synthetic_frame: pd.DataFrame) -> None:

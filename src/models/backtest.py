@@ -1,0 +1,184 @@
+"""A backtest over several cutoffs, with the uncertainty of every comparison.
+
+Each test cutoff gets its own training on only what was known before it (an `Evaluation` of
+`custlens.models.pipeline.backtest`); this module turns a list of them into one table: per
+cutoff and pooled over the cutoffs, every headline metric of custlens and of every baseline,
+and custlens's paired difference to the best baseline with a 95% bootstrap interval
+(customers resampled within each cutoff; the pooled difference is the mean over the cutoffs).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+import numpy as np
+import pandas as pd
+
+from custlens.errors import CustlensError
+from custlens.models import metrics
+from custlens.models.leaderboard import LOWER_IS_BETTER
+from custlens.models.pipeline import Evaluation
+
+POOLED = "pooled"
+Metric = Callable[[np.ndarray, np.ndarray], float]
+# task -> metric -> how it is computed from (outcomes, scores); probability metrics (ece,
+# brier) are judged only on scorers that give probabilities.
+METRICS: dict[str, dict[str, Metric]] = {
+    "churn": {
+        "roc_auc": metrics.roc_auc,
+        "pr_auc": metrics.pr_auc,
+        "ece": metrics.expected_calibration_error,
+        "brier": metrics.brier,
+        "top_decile_lift": metrics.top_decile_lift,
+    },
+    "repurchase": {"roc_auc": metrics.roc_auc, "pr_auc": metrics.pr_auc},
+    "clv": {
+        "gini": metrics.normalized_gini,
+        "top_decile_capture": metrics.top_decile_capture,
+        "spearman": metrics.spearman,
+        "decile_mape": metrics.decile_mape,
+    },
+}
+PROBABILITY_METRICS = frozenset({"ece", "brier"})
+HEADLINE = {
+    "churn": ("roc_auc", "ece", "top_decile_lift"),
+    "clv": ("gini", "top_decile_capture", "spearman"),
+}
+
+
+def backtest_cutoffs(latest: date, count: int, step_days: int) -> list[date]:
+    """`count` test cutoffs `step_days` apart, ascending, the last one `latest`."""
+    if count < 1 or step_days < 1:
+        raise CustlensError(
+            f"need at least one cutoff a day or more apart, not {count}, {step_days}"
+        )
+    return [latest - timedelta(days=step_days * k) for k in reversed(range(count))]
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """One metric of custlens against the best baseline at one cutoff (or pooled)."""
+
+    cutoff: str
+    task: str
+    metric: str
+    custlens: float
+    baseline: str
+    baseline_value: float
+    difference: float  # custlens minus the baseline (lower-is-better metrics: still so)
+    low: float
+    high: float
+
+    @property
+    def better(self) -> bool:
+        """Whether custlens's point estimate is at least the baseline's."""
+        if self.metric in LOWER_IS_BETTER:
+            return self.difference <= 0
+        return self.difference >= 0
+
+
+def _value(task: str, metric: str, y: np.ndarray, score: np.ndarray) -> float:
+    try:
+        return float(METRICS[task][metric](y, score))
+    except CustlensError:  # undefined on this sample (no positives, no value)
+        return float("nan")
+
+
+def _eligible(evaluation: Evaluation, task: str, metric: str) -> list[str]:
+    """Baselines judged on `metric`: probability metrics only for probability scorers."""
+    board = evaluation.leaderboard
+    rows = board.loc[(board["task"] == task) & (board["scorer"] != "custlens")]
+    if metric in PROBABILITY_METRICS:
+        rows = rows.loc[rows["ece"].notna()]
+    return list(rows["scorer"])
+
+
+def _best(values: dict[str, float], metric: str) -> str:
+    finite = {k: v for k, v in values.items() if np.isfinite(v)}
+    pick = min if metric in LOWER_IS_BETTER else max
+    return pick(finite, key=finite.get)
+
+
+def compare(
+    evaluations: list[Evaluation], resamples: int = 500, seed: int = 0
+) -> list[Comparison]:
+    """Per cutoff and pooled, every metric of METRICS: custlens against its best baseline."""
+    rng = np.random.default_rng(seed)
+    boots = [_Bootstrap(e, rng.integers(0, e.rows, size=(resamples, e.rows))) for e in evaluations]
+    out: list[Comparison] = []
+    for task, task_metrics in METRICS.items():
+        judged = [b for b in boots if task in b.evaluation.scores]
+        for metric in task_metrics if judged else ():
+            out += _compare_metric(judged, task, metric)
+    return out
+
+
+@dataclass
+class _Bootstrap:
+    """One cutoff's resamples of its customers, and each scorer's metric on them (cached)."""
+
+    evaluation: Evaluation
+    draws: np.ndarray  # resamples x rows: row positions
+    cache: dict[tuple[str, str, str], np.ndarray] = field(default_factory=dict)
+
+    def point(self, task: str, metric: str, name: str) -> float:
+        e = self.evaluation
+        return _value(task, metric, e.outcomes[task], e.scores[task][name])
+
+    def resampled(self, task: str, metric: str, name: str) -> np.ndarray:
+        key = (task, metric, name)
+        if key not in self.cache:
+            y, score = self.evaluation.outcomes[task], self.evaluation.scores[task][name]
+            self.cache[key] = np.array(
+                [_value(task, metric, y[rows], score[rows]) for rows in self.draws]
+            )
+        return self.cache[key]
+
+    def gap(self, task: str, metric: str, baseline: str) -> np.ndarray:
+        """custlens minus `baseline` on each resample."""
+        return self.resampled(task, metric, "custlens") - self.resampled(task, metric, baseline)
+
+
+def _compare_metric(boots: list[_Bootstrap], task: str, metric: str) -> list[Comparison]:
+    names = set.intersection(*(set(_eligible(b.evaluation, task, metric)) for b in boots))
+    if not names:
+        return []
+    out, point = [], {n: [] for n in ["custlens", *sorted(names)]}
+    for b in boots:
+        values = {n: b.point(task, metric, n) for n in point}
+        for n, v in values.items():
+            point[n].append(v)
+        best = _best({n: values[n] for n in names}, metric)
+        low, high = np.nanpercentile(b.gap(task, metric, best), [2.5, 97.5])
+        out.append(
+            Comparison(str(b.evaluation.cutoff.date()), task, metric, values["custlens"], best,
+                       values[best], values["custlens"] - values[best], low, high)
+        )  # fmt: skip
+    pooled = {n: float(np.mean(v)) for n, v in point.items()}
+    best = _best({n: pooled[n] for n in names}, metric)
+    # Per resample, the mean over the cutoffs of custlens minus that baseline.
+    gaps = np.mean([b.gap(task, metric, best) for b in boots], axis=0)
+    low, high = np.nanpercentile(gaps, [2.5, 97.5])
+    out.append(
+        Comparison(POOLED, task, metric, pooled["custlens"], best, pooled[best],
+                   pooled["custlens"] - pooled[best], low, high)
+    )  # fmt: skip
+    return out
+
+
+def table(comparisons: list[Comparison]) -> pd.DataFrame:
+    """The comparisons as rows, with whether custlens is at least the best baseline."""
+    frame = pd.DataFrame([vars(c) for c in comparisons])
+    frame["at_least_best"] = [c.better for c in comparisons]
+    frame["interval_excludes_zero"] = (frame["low"] > 0) | (frame["high"] < 0)
+    return frame
+
+
+def scorer_values(evaluations: list[Evaluation]) -> pd.DataFrame:
+    """Every scorer's metrics at every cutoff (the leaderboards, stacked)."""
+    return pd.concat(
+        [e.leaderboard.assign(cutoff=str(e.cutoff.date())) for e in evaluations],
+        ignore_index=True,
+    )
