@@ -36,7 +36,9 @@ def main(cfg: DictConfig) -> None:
         loaded = load(to_spec(cfg.data, DataSpec))
         mlflow_io.log_quality_report(loaded.report)
         spec = to_spec(cfg.features, FeatureSpec)
-        features = build_features(loaded.transactions, as_of, spec, loaded.customers, con=con)
+        features = build_features(
+            loaded.transactions, as_of, spec, loaded.customers_as_of(as_of), con=con
+        )
         write_atomically(features, output)
         summary = summarise(features)
         mlflow_io.log_table(summary, "features/summary.csv")

@@ -37,6 +37,8 @@ def protocol_lines(spec: DataSpec) -> pd.DataFrame:
             "timestamp": raw["InvoiceDate"],
             "amount": raw["Quantity"] * raw["Price"],
             "quantity": raw["Quantity"],
+            "unit_price": raw["Price"],
+            "product_id": raw["StockCode"].astype(str),
             "country": raw["Country"],
         }
     )

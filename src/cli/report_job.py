@@ -80,11 +80,12 @@ def run(
         as_of,
         scorer,
         None,
-        loaded.customers,
+        loaded.customers_as_of(as_of),
         chunk_size,
         con=con,
         threads=threads,
         observe=base,
+        non_product=loaded.non_product,
     )
     check_reconciliation(check)
     drivers = explain_drivers(scorer, base.sample(), settings.seed)
@@ -128,7 +129,7 @@ def explain_customer(
     loaded: LoadedData, as_of: str, scorer: Scorer, customer_id: str, outputs: dict[str, Path]
 ) -> pd.DataFrame:
     """A waterfall of one customer per model, saved to `outputs[task]`; returns the scores."""
-    features = features_as_of(loaded.transactions, as_of, scorer, loaded.customers)
+    features = features_as_of(loaded.transactions, as_of, scorer, loaded.customers_as_of(as_of))
     found = features.index[features["customer_id"].astype(str) == str(customer_id)]
     if found.empty:
         raise CustlensError(

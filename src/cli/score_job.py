@@ -68,13 +68,14 @@ def run(
                 as_of,
                 scorer,
                 staged.write,
-                loaded.customers,
+                loaded.customers_as_of(as_of),
                 chunk_size,
                 progress_bar,
                 con,
                 threads,
                 features,
                 observe,
+                loaded.non_product,
             )
         except duckdb.OutOfMemoryException as exc:
             raise CustlensError(
@@ -108,7 +109,7 @@ def run_spark(
     session = session_of(con)
     scorer = registry.load_scorer(model_uri)  # on the driver: feature settings and checks
     lines = as_table(loaded.transactions, con)  # once: the reconciliation reads it too
-    features = features_as_of(lines, as_of, scorer, loaded.customers, con)
+    features = features_as_of(lines, as_of, scorer, loaded.customers_as_of(as_of), con)
     scorer.check_features(features)  # here, before any executor starts
     udf, inputs = registry.spark_scorer_udf(session, model_uri)
     partitions = int(session.conf.get("spark.sql.shuffle.partitions"))
@@ -121,7 +122,9 @@ def run_spark(
         written = spark.read_scores(session, str(staging), SUMMARY_COLUMNS)
         ids = con.read_parquet(str(staging)).select("customer_id")
         day = pd.Timestamp(as_of)
-        check = reconcile_on_engine(lines, day, loaded.customers, ids, len(written))
+        check = reconcile_on_engine(
+            lines, day, loaded.customers_as_of(as_of), ids, len(written), loaded.non_product
+        )
         check_reconciliation(check)
         report_reconciliation(check)
         replace_folder(staging, output)

@@ -132,7 +132,7 @@ def run(cfg: DictConfig) -> TrainingResult:
         cutoffs = rolling_cutoffs(first, last, horizon, frames)
         frame = training_frame(tx, cutoffs, fspec, lspec, con, frames.customer_share)
         # As scoring builds them, so that a pipeline scores these rows without rebuilding.
-        today = build_features(tx, last, fspec, loaded.customers, con=con)
+        today = build_features(tx, last, fspec, loaded.customers_as_of(last), con=con)
     mlflow_io.log_metrics({"frame.rows": len(frame), "frame.cutoffs": len(cutoffs)})
     supervised = [t for t in SUPERVISED if t in tasks]
     settings = settings_of(cfg)

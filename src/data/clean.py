@@ -48,6 +48,21 @@ def _non_product(df: pd.DataFrame, spec: CleaningSpec) -> pd.Series | None:
     return hit.fillna(False).astype(bool)
 
 
+def non_product_customers(transactions: pd.DataFrame, spec: CleaningSpec) -> pd.DataFrame | None:
+    """Each customer's first positive non-product line (fees, postage), or None when the rule
+    is off: a customer whose only lines are such codes is still a customer (scored on what is
+    known), though the lines themselves are not purchases."""
+    hit = _non_product(transactions, spec)
+    if hit is None:
+        return None
+    hit &= transactions["customer_id"].notna() & (transactions["amount"] > 0)
+    lines = transactions.loc[hit.to_numpy(), ["customer_id", "timestamp"]]
+    firsts = lines.groupby("customer_id", observed=True)["timestamp"].min()
+    return pd.DataFrame(
+        {"customer_id": firsts.index.astype(str), "first": firsts.to_numpy()}
+    ).astype({"customer_id": "string"})
+
+
 def _nonpositive_price(df: pd.DataFrame, spec: CleaningSpec) -> pd.Series | None:
     if not spec.drop_nonpositive_price or "unit_price" not in df:
         return None

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
 import pandas as pd
 
-from custlens.data.clean import clean_transactions
+from custlens.data.clean import clean_transactions, non_product_customers
 from custlens.data.on_engine import parquet_log
 from custlens.data.quality import QualityReport
 from custlens.data.read import read_files, read_table
@@ -18,11 +19,27 @@ from custlens.errors import DataError
 @dataclass(frozen=True)
 class LoadedData:
     """Clean transactions (in memory, or the path of a log the engine reads where it lies),
-    the optional customer table and the quality report."""
+    the optional customer table, the quality report and, when the non-product rule is on, each
+    customer's first non-product line (`customer_id`, `first`)."""
 
     transactions: pd.DataFrame | str
     customers: pd.DataFrame | None
     report: QualityReport
+    non_product: pd.DataFrame | None = None
+
+    def customers_as_of(self, as_of: str | date) -> pd.DataFrame | None:
+        """The customer table, plus a row (no attributes) for each customer with a non-product
+        line on or before `as_of`: the customers scored beside those with a kept purchase."""
+        if self.non_product is None:
+            return self.customers
+        end = pd.Timestamp(as_of).normalize() + pd.Timedelta(days=1)
+        ids = self.non_product.loc[self.non_product["first"] < end, ["customer_id"]]
+        if ids.empty:
+            return self.customers
+        if self.customers is None:
+            return ids.reset_index(drop=True)
+        extra = ids.loc[~ids["customer_id"].isin(self.customers["customer_id"])]
+        return pd.concat([self.customers, extra], ignore_index=True)
 
 
 def load(spec: DataSpec) -> LoadedData:
@@ -36,7 +53,9 @@ def load(spec: DataSpec) -> LoadedData:
     canonical = load_canonical(spec)
     transactions, report = clean_transactions(canonical, spec.cleaning, source=spec.name)
     customers = load_customers(spec.customers) if spec.customers else None
-    return LoadedData(transactions, customers, report)
+    return LoadedData(
+        transactions, customers, report, non_product_customers(canonical, spec.cleaning)
+    )
 
 
 def load_for_scoring(spec: DataSpec) -> LoadedData:

@@ -30,11 +30,12 @@ class Reconciliation:
     scored: int
     duplicated: int
     missing: int
+    non_product_only: int = 0  # only non-product lines (fees) on or before as_of
 
     @property
     def expected(self) -> int:
         """Customers that must appear exactly once."""
-        return self.with_history + self.table_only
+        return self.with_history + self.table_only + self.non_product_only
 
     def table(self) -> pd.DataFrame:
         """The reconciliation as rows of (item, customers)."""
@@ -42,6 +43,7 @@ class Reconciliation:
             [
                 ("customers with a transaction on or before as_of", self.with_history),
                 ("customers only in the customer table", self.table_only),
+                ("customers with only non-product lines (fees), scored", self.non_product_only),
                 ("expected rows", self.expected),
                 ("rows written", self.scored),
                 ("excluded: first transaction after as_of", self.only_after_as_of),
@@ -57,21 +59,27 @@ def reconcile(
     as_of: pd.Timestamp,
     customers: pd.DataFrame | None,
     scores: pd.DataFrame,
+    non_product: pd.DataFrame | None = None,
 ) -> Reconciliation:
-    """Compare the customers that must be scored with the rows produced."""
+    """Compare the customers that must be scored with the rows produced.
+
+    `customers` is the population beside the transactions (`LoadedData.customers_as_of`);
+    those of them first seen on a non-product line (`non_product`) are counted apart."""
     end = as_of + pd.Timedelta(days=1)
     known = set(transactions.loc[transactions["timestamp"] < end, "customer_id"].dropna())
     later = set(transactions["customer_id"].dropna()) - known
     table = set(customers["customer_id"].astype(str)) - known if customers is not None else set()
+    fees = set(non_product["customer_id"].astype(str)) if non_product is not None else set()
     ids = scores["customer_id"].astype(str)
     expected = known | table
     return Reconciliation(
         with_history=len(known),
-        table_only=len(table),
+        table_only=len(table - fees),
         only_after_as_of=len(later - table),
         scored=len(scores),
         duplicated=int(ids.duplicated().sum()),
         missing=len(expected - set(ids)),
+        non_product_only=len(table & fees),
     )
 
 

@@ -72,14 +72,17 @@ def score_in_blocks(
     threads: int | None = None,
     features: pd.DataFrame | None = None,
     observe: BlockObserver | None = None,
+    non_product: pd.DataFrame | None = None,
 ) -> tuple[Reconciliation, dict[str, pd.DataFrame]]:
     """Score every customer known on `as_of`, `chunk_size` at a time, in customer order.
 
     The features are built on the engine and kept there, unless the caller already holds them
     (`features`: `build_features` of the same day, spec and customer table, with `as_of`).
-    Each scored block goes to `write` and `observe`. Returns the reconciliation (not yet
-    checked: the caller decides whether to keep what was written) and the summary by segment,
-    risk band and value tier.
+    Each scored block goes to `write` and `observe`. `customers` is the population beside the
+    transactions (`LoadedData.customers_as_of`), `non_product` the customers among them first
+    seen on a fee line (counted apart by the reconciliation). Returns the reconciliation (not
+    yet checked: the caller decides whether to keep what was written) and the summary by
+    segment, risk band and value tier.
     """
     day = scoring_day(as_of, scorer)
     con = con or connect()
@@ -108,7 +111,7 @@ def score_in_blocks(
                 sums.append(summary_sums(scores))
                 scored += len(scores)
         written = con.read_parquet(str(ids_path))
-        check = reconcile_on_engine(lines, day, customers, written, scored)
+        check = reconcile_on_engine(lines, day, customers, written, scored, non_product)
     return check, combine_summaries(sums)
 
 
@@ -136,13 +139,14 @@ def reconcile_on_engine(
     customers: pd.DataFrame | None,
     written: Table,
     scored: int,
+    non_product: pd.DataFrame | None = None,
 ) -> Reconciliation:
     """`batch.reconcile`, computed by the engine from the transactions and the ids written."""
     ids = lines.filter(lines.customer_id.notnull())
     # One pass over the lines: each customer's first transaction; the counts read only that.
     firsts = ids.group_by("customer_id").aggregate(first=ids.timestamp.min()).cache()
     try:
-        return _reconcile(firsts, as_of, customers, written, scored)
+        return _reconcile(firsts, as_of, customers, written, scored, non_product)
     finally:
         firsts.release()
 
@@ -153,15 +157,11 @@ def _reconcile(
     customers: pd.DataFrame | None,
     written: Table,
     scored: int,
+    non_product: pd.DataFrame | None,
 ) -> Reconciliation:
     known = firsts.filter(firsts["first"] < day_after(as_of.date())).select("customer_id")
     every = firsts.select("customer_id")
-    table = ibis.memtable(
-        pd.DataFrame(
-            {"customer_id": [] if customers is None else customers["customer_id"].astype(str)},
-            dtype="string",
-        )
-    )
+    table = _ids(customers)
     expected = known.union(table)  # distinct
     distinct_written = written.select("customer_id").distinct()
 
@@ -169,11 +169,19 @@ def _reconcile(
         return int(t.count().execute())  # on the backend its tables belong to
 
     later = every.anti_join(known, "customer_id")
+    beside = table.anti_join(known, "customer_id")
+    fees = _ids(non_product)
     return Reconciliation(
         with_history=count(known),
-        table_only=count(table.anti_join(known, "customer_id")),
+        table_only=count(beside.anti_join(fees, "customer_id")),
         only_after_as_of=count(later.anti_join(table, "customer_id")),
         scored=scored,
         duplicated=scored - count(distinct_written),
         missing=count(expected.anti_join(distinct_written, "customer_id")),
+        non_product_only=count(beside.semi_join(fees, "customer_id")),
     )
+
+
+def _ids(frame: pd.DataFrame | None) -> Table:
+    ids = [] if frame is None else frame["customer_id"].astype(str)
+    return ibis.memtable(pd.DataFrame({"customer_id": ids}, dtype="string"))

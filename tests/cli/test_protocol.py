@@ -50,6 +50,11 @@ def test_truth_and_judge_on_a_hand_log() -> None:
 
 def test_online_retail_population_matches_the_protocol(shared_data: Path) -> None:
     spec = to_spec(compose_config("protocol").data, DataSpec)
-    truth = protocol.truth(protocol.protocol_lines(spec), pd.Timestamp("2011-09-11"), 90)
+    history = protocol.protocol_lines(spec)
+    assert list(history.columns) == [  # the canonical columns of shared/EVALUATION.md
+        *("customer_id", "order_id", "timestamp", "amount", "quantity", "unit_price"),
+        *("product_id", "country"),
+    ]
+    truth = protocol.truth(history, pd.Timestamp("2011-09-11"), 90)
     assert len(truth) == 5_281  # shared/EVALUATION.md
     assert round(truth["churned"].mean(), 3) == 0.566

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import mlflow
@@ -20,8 +21,15 @@ def test_score_script_end_to_end(trained, tmp_path: Path) -> None:
     use_store(uri, "custlens")
     features = trained.scorer.feature_dtypes
     log, _ = generate_transactions(800, start="2021-01-01", end="2023-06-30", seed=21)
+    # Postage lines: one customer has nothing else before as_of, one has them only after it.
+    fees = log.iloc[:2].assign(
+        customer_id=["FEES-ONLY", "FEES-LATER"],
+        order_id=["F1", "F2"],
+        timestamp=pd.to_datetime(["2022-03-01", "2023-06-20"]),
+        product_id="POST",
+    )
     csv = tmp_path / "log.csv"
-    log.to_csv(csv, index=False)
+    pd.concat([log, fees]).to_csv(csv, index=False)
     from custlens.features.build import build_features
 
     example = build_features(log, "2023-06-01", trained.scorer.feature_spec)
@@ -40,13 +48,16 @@ def test_score_script_end_to_end(trained, tmp_path: Path) -> None:
         f"output={out}",
         f"tracking.uri={uri}",
         f"hydra.run.dir={tmp_path / 'h'}",
+        "data.cleaning.non_product_codes=[POST]",
     ]
     done = run_script("score", *args)
     assert done.returncode == 0, done.stderr[-3000:]
     scores = pd.read_csv(out)
     assert list(scores.columns) == list(OUTPUT_COLUMNS)
     known = log.loc[log["timestamp"] < "2023-06-02", "customer_id"].nunique()
-    assert len(scores) == known and scores["customer_id"].is_unique
+    assert len(scores) == known + 1 and scores["customer_id"].is_unique
+    assert "FEES-ONLY" in set(scores["customer_id"]) - set(log["customer_id"])
+    assert re.search(r"only non-product lines \(fees\), scored\s+1\n", done.stdout)
     assert (scores["model_version"] == "custlens-transactions_csv/1").all()
     before = out.stat().st_mtime_ns
     again = run_script("score", *args)

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from custlens.data.clean import clean_transactions
+from custlens.data import LoadedData
+from custlens.data.clean import clean_transactions, non_product_customers
 from custlens.data.schema import EXTREME_FLAG
 from custlens.data.spec import CleaningSpec
 from custlens.errors import DataError
@@ -134,3 +135,30 @@ def test_report_renders_and_flattens() -> None:
     assert metrics["quality.removed_rows.duplicate_lines"] == 1.0
     assert metrics["quality.rows_out"] == 4.0
     assert report.to_frame().shape == (len(report.effects), 5)
+
+
+def test_customers_with_only_fee_lines_stay_in_the_population() -> None:
+    rows = (
+        *BASE,
+        ("d", "9", 3, 1, 4.0, "POST"),  # d: postage only, on day 3
+        ("e", "10", 9, 1, 4.0, "POST"),  # e: postage on day 9, a purchase on day 12
+        ("e", "11", 12, 1, 4.0, "P5"),
+        ("f", "12", 2, -1, 4.0, "POST"),  # f: a refunded fee only: never a purchase
+    )
+    spec = CleaningSpec(**RETAIL_RULES)
+    kept, _ = clean(spec, rows)
+    assert not {"d", "f"} & set(kept["customer_id"])
+    firsts = non_product_customers(log(*rows), spec)
+    assert dict(zip(firsts["customer_id"], firsts["first"], strict=True)) == {
+        "b": pd.Timestamp("2024-01-04"),
+        "d": pd.Timestamp("2024-01-04"),
+        "e": pd.Timestamp("2024-01-10"),
+    }
+    loaded = LoadedData(kept, None, None, firsts)
+    assert loaded.customers_as_of("2024-01-02") is None  # no fee line yet
+    assert set(loaded.customers_as_of("2024-01-04")["customer_id"]) == {"b", "d"}
+    table = pd.DataFrame({"customer_id": ["d", "z"], "tier": ["gold", "new"]}, dtype="string")
+    with_table = LoadedData(kept, table, None, firsts).customers_as_of("2024-01-20")
+    assert with_table["customer_id"].tolist() == ["d", "z", "b", "e"]
+    assert with_table["tier"].isna().tolist() == [False, False, True, True]
+    assert non_product_customers(log(*rows), CleaningSpec()) is None

@@ -115,3 +115,26 @@ def test_running_out_of_engine_memory_is_one_clear_error(trained, tmp_path: Path
     with pytest.raises(CustlensError, match="raise engine.memory_limit"):
         score_job.run(loaded, AS_OF, trained.scorer, path, 500, connect(memory_limit="1MB"))
     assert list(tmp_path.iterdir()) == []
+
+
+def test_fee_only_customers_are_scored_and_counted_apart(trained) -> None:
+    log, day = trained.loaded.transactions, pd.Timestamp(AS_OF)
+    fees = pd.DataFrame(
+        {
+            "customer_id": ["FEES", "LATER"],
+            "first": [day - pd.Timedelta(days=30), day + pd.Timedelta(days=1)],
+        }
+    ).astype({"customer_id": "string"})
+    loaded = LoadedData(log, TABLE, None, fees)
+    customers = loaded.customers_as_of(AS_OF)
+    parts: list[pd.DataFrame] = []
+    check, _ = score_in_blocks(
+        log, AS_OF, trained.scorer, parts.append, customers, 300, non_product=fees
+    )
+    scores = pd.concat(parts, ignore_index=True)
+    assert "FEES" in set(scores["customer_id"]) and "LATER" not in set(scores["customer_id"])
+    assert check.non_product_only == 1 and check.missing == check.duplicated == 0
+    assert check.scored == check.expected == len(scores)
+    assert check == reconcile(log, day, customers, scores, fees)
+    fee_row = scores.loc[scores["customer_id"] == "FEES"].iloc[0]
+    assert 0 <= fee_row["churn_probability"] <= 1 and fee_row["clv"] >= 0
