@@ -36,6 +36,7 @@ class BacktestResult:
     evaluations: list[Evaluation]
     table: pd.DataFrame  # bt.table: per cutoff and pooled, custlens against the best baseline
     values: pd.DataFrame  # every scorer's metrics at every cutoff
+    seed: int  # of the models and of the bootstrap
 
 
 def run(cfg: DictConfig) -> BacktestResult:
@@ -61,7 +62,7 @@ def run(cfg: DictConfig) -> BacktestResult:
         evaluations.append(backtest(part, horizon, settings, tasks))
         print(f"cutoff {t}: {evaluations[-1].rows:,} customers, {evaluations[-1].design}")
     table = bt.table(bt.compare(evaluations, cfg.resamples, cfg.seed))
-    return BacktestResult(evaluations, table, bt.scorer_values(evaluations))
+    return BacktestResult(evaluations, table, bt.scorer_values(evaluations), cfg.seed)
 
 
 def _training_cutoffs(first, test, horizon: int, frames: FrameSpec) -> list:
@@ -127,6 +128,7 @@ def markdown(result: BacktestResult, command: str) -> str:
         command,
         "```",
         "",
+        f"Seed {result.seed}. "
         f"Test cutoffs {', '.join(str(x.cutoff.date()) for x in e)}; each with its own "
         f"training on what was known before it; {', '.join(f'{x.rows:,}' for x in e)} "
         "customers judged. For every metric: custlens, the best baseline at that cutoff (pooled: "

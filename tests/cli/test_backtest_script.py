@@ -8,7 +8,7 @@ from pathlib import Path
 import mlflow
 import pandas as pd
 
-from tests.conftest import SMOKE_DATA, run_script
+from tests.helpers import SMOKE_DATA, run_script
 
 
 def test_backtest_writes_and_logs_every_cutoff(tmp_path: Path) -> None:
@@ -23,6 +23,7 @@ def test_backtest_writes_and_logs_every_cutoff(tmp_path: Path) -> None:
         "cutoffs=3",
         "step_days=60",
         "resamples=50",
+        "seed=7",
         "models.churn.n_estimators=30",
         "models.repurchase.n_estimators=30",
         "models.clv.n_estimators=30",
@@ -40,6 +41,7 @@ def test_backtest_writes_and_logs_every_cutoff(tmp_path: Path) -> None:
     assert set(values["cutoff"]) == set(cutoffs) and "bgnbd" in set(values["scorer"])
     page = (out / "backtest.md").read_text()
     assert "scripts/backtest.py" in page and "| roc_auc | pooled |" in page
+    assert "Seed 7." in page
     assert (out / "backtest.png").stat().st_size > 10_000
     mlflow.set_tracking_uri(uri)
     (run,) = mlflow.search_runs(experiment_names=["custlens"], output_format="list")
