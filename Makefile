@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PYTEST := $(BIN)/python -m pytest
 
-.PHONY: setup browser demo test test-all lint format bench mlflow-ui sample clean
+.PHONY: setup browser demo test test-fast test-all lint format bench mlflow-ui sample clean
 
 setup: $(STAMP)
 
@@ -40,18 +40,22 @@ format: setup
 test: lint browser
 	CUSTLENS_REQUIRE_BROWSER=1 $(PYTEST) -m "not slow" -n 2 --dist loadfile
 
+# Unit and integration tiers only, for development (tests/conftest.py assigns the tiers).
+test-fast: setup
+	$(PYTEST) -m "(unit or integration) and not slow" -n 2 --dist loadfile
+
 test-all: lint browser
 	CUSTLENS_REQUIRE_BROWSER=1 $(PYTEST)
 
 # Feature build and scoring with reasons, 1M synthetic customers (docs/benchmarks.md).
 bench: setup
-	$(BIN)/python scripts/benchmark.py
+	$(BIN)/python tools/benchmark.py
 
 mlflow-ui: setup
 	$(BIN)/mlflow ui --backend-store-uri sqlite:///mlruns/mlflow.db --host 127.0.0.1 --port 5000
 
 sample: setup
-	$(BIN)/python scripts/make_sample.py
+	$(BIN)/python tools/make_sample.py
 
 clean:
 	rm -rf $(VENV) outputs multirun .pytest_cache .ruff_cache build *.egg-info

@@ -17,11 +17,10 @@ from omegaconf import DictConfig, OmegaConf
 from custlens.cli.config import register, to_spec
 from custlens.cli.errors import exit_on_user_error
 from custlens.cli.runs import tracked
-from custlens.cli.train_job import settings_of
+from custlens.cli.train_job import build_frame, settings_of
 from custlens.data import DataSpec, load
+from custlens.engines import EngineSpec, open_engine
 from custlens.errors import CustlensError
-from custlens.features.frames import data_span, rolling_cutoffs, training_frame
-from custlens.features.spec import FeatureSpec, FrameSpec, LabelSpec
 from custlens.tracking import mlflow_io
 from custlens.tuning.objective import objective
 
@@ -53,14 +52,9 @@ def main(cfg: DictConfig) -> None:
     Path(storage.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
     with tracked(cfg):
         loaded = load(to_spec(cfg.data, DataSpec))
-        first, last = data_span(loaded.transactions)
-        cutoffs = rolling_cutoffs(first, last, horizon, FrameSpec(**cfg.frames))
-        frame = training_frame(
-            loaded.transactions,
-            cutoffs,
-            to_spec(cfg.features, FeatureSpec),
-            to_spec(cfg.labels, LabelSpec),
-        )
+        mlflow_io.log_quality_report(loaded.report)
+        with open_engine(to_spec(cfg.engine, EngineSpec), cfg.threads) as con:
+            frame = build_frame(cfg, loaded.transactions, con)[0]
         # The latest cutoff is the backtest's test fold: tuning never sees it.
         frame = frame.loc[frame["as_of"] < frame["as_of"].max()]
         study = optuna.create_study(

@@ -1,21 +1,14 @@
-"""Shared fixtures: paths, Hydra composition, the shared real data (skipped when absent)."""
+"""Shared fixtures: the shared real data (skipped when absent), a trained scorer, a champion
+store; one thread per test worker. Helpers live in tests/helpers.py."""
 
 from __future__ import annotations
 
-import importlib.util
 import os
-import shutil
-import subprocess
-import sys
 from pathlib import Path
-from types import ModuleType
 
 import pytest
 
 from custlens.cli.config import compose_config, shared_data_dir
-
-ROOT = Path(__file__).resolve().parents[1]
-CONF = ROOT / "conf"
 
 # One thread per test worker (scripts run by the tests inherit it): models, SHAP and DuckDB
 # must not grab both cores while the test runner uses the other.
@@ -23,33 +16,33 @@ os.environ.setdefault("CUSTLENS_THREADS", "1")
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 
-def run_script(name: str, *overrides: str) -> subprocess.CompletedProcess[str]:
-    """Run scripts/NAME.py with Hydra overrides, as a user would, from the repository root."""
-    return subprocess.run(
-        [sys.executable, str(ROOT / "scripts" / f"{name}.py"), *overrides],
-        check=False,
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        timeout=600,
-    )
+TIERS = ("unit", "integration", "e2e", "spark", "browser")
+# Fixtures that train, score, track or read the real data: a test using one is integration.
+HEAVY_FIXTURES = {"trained", "champion_store", "scored", "synthetic_frame", "shared_data"}
+HEAVY_FIXTURES |= {"tracking_uri"}
 
 
-def java_available() -> bool:
-    """Java for Spark: `java` on PATH or a JAVA_HOME."""
-    home = os.environ.get("JAVA_HOME")
-    return bool(shutil.which("java") or (home and (Path(home) / "bin").is_dir()))
+def tier_of(item: pytest.Item) -> str:
+    """The test's tier, from where it lives and what it uses (an explicit marker wins)."""
+    explicit = [m.name for m in item.iter_markers() if m.name in TIERS]
+    if explicit:
+        return explicit[0]
+    folder = Path(item.path).parent.name
+    if folder == "spark":
+        return "spark"
+    if "browser" in item.path.name:
+        return "browser"
+    if folder in ("cli", "notebooks", "packaging"):  # the commands, run as a user would
+        return "e2e"
+    if HEAVY_FIXTURES & set(getattr(item, "fixturenames", ())):
+        return "integration"
+    return "unit"
 
 
-def load_script(name: str) -> ModuleType:
-    """Import scripts/NAME.py as a module (scripts are not part of the package)."""
-    spec = importlib.util.spec_from_file_location(name, ROOT / "scripts" / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-__all__ = ["CONF", "ROOT", "compose_config", "load_script", "run_script"]
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every test gets exactly one tier marker (`make test-fast`: unit and integration)."""
+    for item in items:
+        item.add_marker(tier_of(item))
 
 
 @pytest.fixture(autouse=True)
@@ -96,14 +89,6 @@ def trained():
     result = train_job.run(compose_config("train", ["debug=smoke", "tracking=disabled"]))
     assert result.scorer is not None
     return result
-
-
-SMOKE_DATA = [
-    "data=synthetic",
-    "data.synthetic.n_customers=1500",
-    "data.synthetic.start=2021-01-01",
-    "data.synthetic.end=2023-06-30",
-]  # the data of debug=smoke, for scripts whose configs have no debug group
 
 
 @pytest.fixture(scope="session")

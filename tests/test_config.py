@@ -11,7 +11,7 @@ from custlens.data.load import load_canonical
 from custlens.data.spec import DataSpec
 from custlens.errors import DataError
 from custlens.tracking.mlflow_io import TrackingSettings
-from tests.conftest import CONF, compose_config
+from tests.helpers import CONF, compose_config
 
 DATA_OPTIONS = sorted(p.stem for p in (CONF / "data").glob("*.yaml"))
 PRIMARY = sorted(p.stem for p in CONF.glob("*.yaml"))

@@ -9,8 +9,8 @@ import numba
 import pytest
 
 from custlens import runtime
+from custlens.engines.local import connect
 from custlens.errors import CustlensError
-from custlens.features.source import connect
 
 
 def test_thread_count_default_environment_and_setting(monkeypatch) -> None:

@@ -1,6 +1,6 @@
-"""One in-process benchmark variant, run by scripts/benchmark.py in a fresh interpreter.
+"""One in-process benchmark variant, run by tools/benchmark.py in a fresh interpreter.
 
-.venv/bin/python scripts/bench_worker.py VARIANT PARQUET AS_OF
+.venv/bin/python tools/bench_worker.py VARIANT PARQUET AS_OF
 
 Prints one JSON line: the customers (rows) produced. Variants: floor (bare DuckDB GROUP BY
 customer_id count and sum), order_pass / product_pass / both_passes (the bare GROUP BY
@@ -27,7 +27,7 @@ def feature_blocks(path: str, as_of: str) -> int:
 
 def main(variant: str, path: str, as_of: str) -> None:
     """Run one variant."""
-    from custlens.features import reference
+    import reference  # tools/reference.py, beside this script
 
     work = {
         "floor": lambda: len(reference.duckdb_floor(path)),

@@ -1,8 +1,8 @@
 """Speed and memory of the feature build and of scoring with reasons, in one run.
 
-    .venv/bin/python scripts/benchmark.py                      # 1M customers (~10M lines)
-    .venv/bin/python scripts/benchmark.py sizes=[1000000,10000000,50000000] repeats=1
-    .venv/bin/python scripts/benchmark.py variants=[floor,both_passes,features,pandas_rfm]
+    .venv/bin/python tools/benchmark.py                      # 1M customers (~10M lines)
+    .venv/bin/python tools/benchmark.py sizes=[1000000,10000000,50000000] repeats=1
+    .venv/bin/python tools/benchmark.py variants=[floor,both_passes,features,pandas_rfm]
 
 Writes each synthetic log (about 10.4 lines per customer) as a folder of Parquet files once,
 and trains the scorer once with the default configuration (`scripts/train.py
@@ -12,7 +12,7 @@ to exit (interpreter start and imports included) with the peak resident memory o
 process tree sampled every 0.25 s. `score` is exactly the user's command, `scripts/score.py
 data=parquet_log` with the trained model; `features` builds the same features the same way
 (on DuckDB, read in blocks) and stops there; the other variants are floors and alternatives
-(scripts/bench_worker.py). Times are medians; ratios are to `floor` at the same size.
+(tools/bench_worker.py). Times are medians; ratios are to `floor` at the same size.
 """
 
 from __future__ import annotations
@@ -38,6 +38,7 @@ from custlens.data.synthetic import generate_transactions
 
 register()
 HERE = Path(__file__).parent
+SCRIPTS = HERE.parent / "scripts"  # the user commands the benchmark times
 SAMPLE_SECONDS = 0.25
 LINES_PER_CUSTOMER = 10.44  # the generator's defaults: 10,438,520 lines for 1M customers
 
@@ -76,7 +77,9 @@ def trained_model(folder: Path, cfg: DictConfig) -> tuple[str, str]:
     uri, model = f"sqlite:///{store / 'mlflow.db'}", "models:/custlens-bench/1"
     if not (store / "_DONE").exists():
         store.mkdir(parents=True, exist_ok=True)
-        done = run([sys.executable, str(HERE / "train.py"), *args, f"tracking.uri={uri}"], store)
+        done = run(
+            [sys.executable, str(SCRIPTS / "train.py"), *args, f"tracking.uri={uri}"], store
+        )
         print(f"trained the default configuration in {done['seconds']:.1f} s ({store})")
         (store / "_DONE").touch()
     return uri, model
@@ -133,7 +136,7 @@ def measure(variant: str, log: str, as_of: str, model: tuple[str, str], cfg: Dic
         output = Path(folder, "scores.parquet")
         command = [
             sys.executable,
-            str(HERE / "score.py"),
+            str(SCRIPTS / "score.py"),
             "data=parquet_log",
             f"data.path={log}",
             f"as_of={as_of}",

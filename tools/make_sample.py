@@ -1,6 +1,6 @@
 """Rebuild the bundled sample from the full Online Retail data in shared/data.
 
-    .venv/bin/python scripts/make_sample.py [fraction=0.25] [seed=20091201]
+    .venv/bin/python tools/make_sample.py [fraction=0.25] [seed=20091201]
 
 Keeps the complete raw history of a seeded random share of the customers, and the same share
 of the invoices without a customer id, with every raw column and all their mess.

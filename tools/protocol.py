@@ -1,8 +1,8 @@
 """The evaluation protocol of shared/EVALUATION.md, judged through custlens's public commands.
 
-    .venv/bin/python scripts/protocol.py step=prepare   # history before the cutoff, and the truth
+    .venv/bin/python tools/protocol.py step=prepare   # history before the cutoff, and the truth
     (train.py and score.py on workdir/HISTORY.csv: see conf/protocol.yaml)
-    .venv/bin/python scripts/protocol.py step=judge     # churn ROC-AUC and ECE, value metrics
+    .venv/bin/python tools/protocol.py step=judge     # churn ROC-AUC and ECE, value metrics
 
 The history follows the protocol, not custlens's cleaning: lines with a customer id and a
 positive unit price, exact duplicates removed, amount = quantity x price.

@@ -1,4 +1,5 @@
-"""Reference implementations the benchmark compares the feature builder against."""
+"""Reference implementations the benchmark (tools/benchmark.py) compares the feature builder
+against: bare DuckDB passes (the floor) and a plain pandas RFM."""
 
 from __future__ import annotations
 

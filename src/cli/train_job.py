@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
+import ibis
 import pandas as pd
 from omegaconf import DictConfig, OmegaConf
 
@@ -19,6 +21,7 @@ from custlens.explain.report import Drivers, explain_drivers
 from custlens.features.build import ATTRIBUTE_PREFIX, build_features
 from custlens.features.catalogue import catalogue
 from custlens.features.frames import can_judge, data_span, rolling_cutoffs, training_frame
+from custlens.features.source import Transactions
 from custlens.features.spec import FeatureSpec, FrameSpec, LabelSpec
 from custlens.models import leaderboard, plots, views
 from custlens.models.pipeline import BacktestSummary, Evaluation, backtest, fit_models, summarise
@@ -43,6 +46,25 @@ def settings_of(cfg: DictConfig) -> dict[str, ModelSettings]:
         values = OmegaConf.to_container(cfg.models[task], resolve=True)
         out[task] = ModelSettings(**values, **shared)
     return out
+
+
+def build_frame(
+    cfg: DictConfig, transactions: Transactions, con: ibis.BaseBackend
+) -> tuple[pd.DataFrame, list[date], date, date]:
+    """The training frame `cfg` describes, built on `con`: features and labels at rolling
+    cutoffs over the history; with the cutoffs and the first and last days of data."""
+    frames = FrameSpec(**cfg.frames)
+    first, last = data_span(transactions, con)
+    cutoffs = rolling_cutoffs(first, last, cfg.horizon_days, frames)
+    frame = training_frame(
+        transactions,
+        cutoffs,
+        to_spec(cfg.features, FeatureSpec),
+        to_spec(cfg.labels, LabelSpec),
+        con,
+        frames.customer_share,
+    )
+    return frame, cutoffs, first, last
 
 
 def config_hash(cfg: DictConfig) -> str:
@@ -94,12 +116,9 @@ def fit_segmenter(cfg: DictConfig, features: pd.DataFrame, previous: Any) -> Cus
 
 def previous_segmenter(name: str) -> Any:
     """The champion's segmenter, so segment ids survive retraining (None without a champion)."""
-    import mlflow
-
     if registry.champion(name) is None:
         return None
-    model = mlflow.pyfunc.load_model(f"models:/{name}@{registry.ALIAS}")
-    return model.unwrap_python_model().scorer.segmenter
+    return registry.load_scorer(f"models:/{name}@{registry.ALIAS}").segmenter
 
 
 @dataclass
@@ -122,15 +141,12 @@ def run(cfg: DictConfig) -> TrainingResult:
     print(loaded.report.format())
     mlflow_io.log_quality_report(loaded.report)
     tasks = list(cfg.model.tasks)
-    fspec, lspec = to_spec(cfg.features, FeatureSpec), to_spec(cfg.labels, LabelSpec)
+    fspec = to_spec(cfg.features, FeatureSpec)
     tx, horizon = loaded.transactions, cfg.horizon_days
-    frames = FrameSpec(**cfg.frames)
     # Features and labels on the configured engine; the frames are collected for training.
     runtime.use_threads(runtime.thread_count(cfg.threads))
     with open_engine(to_spec(cfg.engine, EngineSpec), cfg.threads) as con:
-        first, last = data_span(tx, con)
-        cutoffs = rolling_cutoffs(first, last, horizon, frames)
-        frame = training_frame(tx, cutoffs, fspec, lspec, con, frames.customer_share)
+        frame, cutoffs, first, last = build_frame(cfg, tx, con)
         # As scoring builds them, so that a pipeline scores these rows without rebuilding.
         today = build_features(tx, last, fspec, loaded.customers_as_of(last), con=con)
     mlflow_io.log_metrics({"frame.rows": len(frame), "frame.cutoffs": len(cutoffs)})
@@ -155,7 +171,7 @@ def run(cfg: DictConfig) -> TrainingResult:
         span = (last - first).days
         print(
             f"Not judged: the history covers {span} days ({first}..{last}); an out-of-time "
-            f"test needs {frames.min_history_days + 2 * horizon} (feature history, a labelled "
+            f"test needs {cfg.frames.min_history_days + 2 * horizon} (feature history, a labelled "
             f"horizon, then a second horizon to test on). The models are trained and "
             f"exported without a backtest."
         )
@@ -188,15 +204,37 @@ def export(
     summary: BacktestSummary | None,
     first: Any,
 ) -> tuple[Scorer, Drivers | None]:
-    """Build the scorer, log it as a pyfunc with its SHAP views, register it and decide on the
-    champion alias. The views are returned too (None when the run is not tracked)."""
+    """Build the scorer; in a tracked run also log it with its SHAP views, register it and
+    decide on the champion alias. The views are returned too (None when not tracked)."""
+    scorer = build_scorer(cfg, models, segmenter, today, frame, summary, first)
+    if not mlflow_io.tracking_active():
+        return scorer, None
+    drivers = explain_drivers(
+        scorer, shap_sample(today, cfg.explain.shap_rows, cfg.seed), cfg.seed
+    )
+    with mlflow_io.child_run("explanations"):
+        log_drivers(drivers)
+    version, tags = log_and_register(cfg, scorer, today, frame, summary)
+    promote_if_better(cfg, scorer, version, tags)
+    return scorer, drivers
+
+
+def build_scorer(
+    cfg: DictConfig,
+    models: Any,
+    segmenter: CustomerSegmenter,
+    today: pd.DataFrame,
+    frame: pd.DataFrame,
+    summary: BacktestSummary | None,
+    first: Any,
+) -> Scorer:
+    """The scorer of the trained models, with the cut points drawn from the last day's rows."""
     fspec = to_spec(cfg.features, FeatureSpec)
-    # Customer-table attributes are not model inputs: scoring may come with or without them.
-    inputs = today[[c for c in today.columns if not c.startswith(ATTRIBUTE_PREFIX)]]
+    inputs = model_inputs(today)
     clv_today = models.clv.predict(today)
     _, thresholds = views.value_tiers(clv_today, shares=tuple(cfg.scoring.tier_shares))
     quantiles = cfg.models.clv.quantiles
-    scorer = Scorer(
+    return Scorer(
         models=models,
         segmenter=segmenter,
         rfm_edges=views.rfm_edges(today),
@@ -212,16 +250,24 @@ def export(
         feature_spec=fspec,
         backtest=summary,
     )
-    import mlflow
 
-    if mlflow.active_run() is None:
-        return scorer, None
-    drivers = explain_drivers(
-        scorer, shap_sample(today, cfg.explain.shap_rows, cfg.seed), cfg.seed
-    )
-    with mlflow_io.child_run("explanations"):
-        log_drivers(drivers)
-    info = registry.log_scorer(scorer, inputs)
+
+def model_inputs(today: pd.DataFrame) -> pd.DataFrame:
+    """The feature rows without customer-table attributes: those are not model inputs, and
+    scoring may come with or without them."""
+    return today[[c for c in today.columns if not c.startswith(ATTRIBUTE_PREFIX)]]
+
+
+def log_and_register(
+    cfg: DictConfig,
+    scorer: Scorer,
+    today: pd.DataFrame,
+    frame: pd.DataFrame,
+    summary: BacktestSummary | None,
+) -> tuple[str, dict[str, str]]:
+    """Log the scorer as a pyfunc in the active run and register it; returns its version and
+    its tags (what the champion decision compares)."""
+    info = registry.log_scorer(scorer, model_inputs(today))
     score = float("nan") if summary is None else leaderboard.headline_score(summary.leaderboard)
     fingerprint = f"{cfg.data.name}|{frame['as_of'].max().date()}|{cfg.horizon_days}|{len(frame)}"
     tags = {
@@ -229,19 +275,28 @@ def export(
         "headline_score": f"{score:.6f}",
         "config_hash": scorer.config_hash,
     }
-    version = registry.register(info.model_uri, cfg.register.name, tags)
-    current = registry.champion(cfg.register.name)
+    return registry.register(info.model_uri, cfg.register.name, tags), tags
+
+
+def promote_if_better(cfg: DictConfig, scorer: Scorer, version: str, tags: dict[str, str]) -> bool:
+    """Move the champion alias to `version` when `cfg.register.promote` and the comparison with
+    the current champion say so; the scorer is named after its version either way."""
+    name = cfg.register.name
+    current = registry.champion(name)
     promote, why = leaderboard.should_promote(
-        score, fingerprint, None if current is None else dict(current.tags), cfg.register.promote
+        float(tags["headline_score"]),
+        tags["backtest_fingerprint"],
+        None if current is None else dict(current.tags),
+        cfg.register.promote,
     )
     if promote:
-        registry.promote(cfg.register.name, version)
+        registry.promote(name, version)
     mlflow_io.log_text(
         f"version {version}: {'promoted' if promote else 'kept'} ({why})", "registry.txt"
     )
     print(
-        f"Registered {cfg.register.name} version {version}; champion: "
+        f"Registered {name} version {version}; champion: "
         f"{'this version' if promote else 'unchanged'} ({why})"
     )
-    scorer.model_version = f"{cfg.register.name}/{version}"
-    return scorer, drivers
+    scorer.model_version = f"{name}/{version}"
+    return promote

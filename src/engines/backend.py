@@ -7,9 +7,9 @@ from contextlib import contextmanager
 
 import ibis
 
+from custlens.engines.local import connect
 from custlens.engines.spec import ENGINES, EngineSpec
 from custlens.errors import CustlensError
-from custlens.features.source import connect
 
 
 @contextmanager

@@ -19,6 +19,7 @@ import pandas as pd
 import pyarrow as pa
 from ibis.expr.types import Table
 
+from custlens.engines.local import borrowed
 from custlens.errors import DataError
 from custlens.features.build import ATTRIBUTE_PREFIX, PANDAS_TYPES, feature_expression, finish
 from custlens.features.probabilistic import SUMMARY_COLUMNS, BtydFit, fit_btyd, fit_rows
@@ -109,19 +110,20 @@ def features_on_engine(
 ) -> Iterator[FeatureBlocks]:
     """The features as of `as_of` kept on `con` for the duration of the block."""
     spec = config or FeatureSpec()
-    with feature_expression(transactions, as_of, spec, customers, con) as expr:
-        table = expr.cache()
-    try:
-        counts = table.aggregate(
-            customers=table.count(), buyers=table.has_purchase.cast("int64").sum()
-        ).execute()
-        total, buyers = int(counts.customers[0]), int(counts.buyers.fillna(0)[0])
-        if total == 0:
-            raise DataError("no customer has a transaction on or before as_of")
-        fit = _fit(table, buyers) if spec.btyd else BtydFit()
-        yield FeatureBlocks(table, total, buyers, fit, spec, _attributes_with_nulls(table))
-    finally:
-        table.release()
+    with borrowed(con) as engine:
+        with feature_expression(transactions, as_of, spec, customers, engine) as expr:
+            table = expr.cache()
+        try:
+            counts = table.aggregate(
+                customers=table.count(), buyers=table.has_purchase.cast("int64").sum()
+            ).execute()
+            total, buyers = int(counts.customers[0]), int(counts.buyers.fillna(0)[0])
+            if total == 0:
+                raise DataError("no customer has a transaction on or before as_of")
+            fit = _fit(table, buyers) if spec.btyd else BtydFit()
+            yield FeatureBlocks(table, total, buyers, fit, spec, _attributes_with_nulls(table))
+        finally:
+            table.release()
 
 
 def _attributes_with_nulls(table: Table) -> frozenset[str]:

@@ -15,12 +15,13 @@ import pandas as pd
 import pyarrow as pa
 from ibis.expr.types import Table
 
+from custlens.engines.local import borrowed
 from custlens.errors import DataError
 from custlens.features import families
 from custlens.features.catalogue import catalogue
 from custlens.features.orders import history, in_sequence, orders
 from custlens.features.probabilistic import BTYD_COLUMNS, btyd_columns
-from custlens.features.source import Transactions, as_table, connect, to_date
+from custlens.features.source import Transactions, as_table, to_date
 from custlens.features.spec import FeatureSpec
 
 ATTRIBUTE_PREFIX = "attr_"
@@ -57,15 +58,15 @@ def feature_expression(
 ) -> Iterator[Table]:
     """The feature table over the lines up to `as_of` on `con`, unexecuted, valid inside the
     block (it reads the order table materialised here)."""
-    con = con or connect()
     day = to_date(as_of)
-    lines = history(as_table(transactions, con), day)
-    # Materialised once: four families read it, and a CTE would be recomputed for each.
-    order_table = orders(lines).cache()
-    try:
-        yield feature_table(lines, order_table, day, spec, customers)
-    finally:
-        order_table.release()
+    with borrowed(con) as engine:
+        lines = history(as_table(transactions, engine), day)
+        # Materialised once: four families read it, and a CTE would be recomputed for each.
+        order_table = orders(lines).cache()
+        try:
+            yield feature_table(lines, order_table, day, spec, customers)
+        finally:
+            order_table.release()
 
 
 def feature_table(

@@ -1,7 +1,7 @@
 """The feature catalogue: name, family, unit, definition and kind of every feature.
 
 It fixes the builder's output columns, their order and dtypes, and gives each feature a plain
-label for reports. `docs/features.md` is generated from it (scripts/feature_catalogue.py).
+label for reports. `docs/features.md` is generated from it (tools/feature_catalogue.py).
 """
 
 from __future__ import annotations

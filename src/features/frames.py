@@ -8,16 +8,11 @@ import ibis
 import pandas as pd
 from ibis.expr.types import Table
 
+from custlens.engines.local import borrowed
 from custlens.errors import DataError
 from custlens.features.build import build_features
 from custlens.features.labels import build_labels, eligible
-from custlens.features.source import (
-    Transactions,
-    as_table,
-    connect,
-    register_frame,
-    to_date,
-)
+from custlens.features.source import Transactions, as_table, register_frame, to_date
 from custlens.features.spec import FeatureSpec, FrameSpec, LabelSpec
 from custlens.sampling import stable_unit
 
@@ -26,9 +21,9 @@ def data_span(
     transactions: Transactions, con: ibis.BaseBackend | None = None
 ) -> tuple[date, date]:
     """First and last calendar day with a transaction."""
-    con = con or connect()
-    t = as_table(transactions, con)
-    span = con.to_pandas(t.aggregate(first=t.timestamp.min(), last=t.timestamp.max()))
+    with borrowed(con) as engine:
+        t = as_table(transactions, engine)
+        span = engine.to_pandas(t.aggregate(first=t.timestamp.min(), last=t.timestamp.max()))
     return span["first"].iloc[0].date(), span["last"].iloc[0].date()
 
 
@@ -118,14 +113,12 @@ def training_frame(
     Each snapshot is one row per customer, computed on the engine `con` and collected here
     (training is single-node); `customer_share` samples customers before collecting.
     """
-    con = con or connect()
-    table = as_table(transactions, con)
-    if customer_share is not None:
-        table = sample_customers(table, customer_share, con)
-    parts = [
-        labelled_snapshot(table, to_date(c), features or FeatureSpec(), labels or LabelSpec(), con)
-        for c in cutoffs
-    ]
+    features, labels = features or FeatureSpec(), labels or LabelSpec()
+    with borrowed(con) as engine:
+        table = as_table(transactions, engine)
+        if customer_share is not None:
+            table = sample_customers(table, customer_share, engine)
+        parts = [labelled_snapshot(table, to_date(c), features, labels, engine) for c in cutoffs]
     return pd.concat(parts, ignore_index=True)
 
 

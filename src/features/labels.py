@@ -8,7 +8,8 @@ import ibis
 import pandas as pd
 from ibis.expr.types import Table
 
-from custlens.features.source import Transactions, as_table, connect, day_after, to_date
+from custlens.engines.local import borrowed
+from custlens.features.source import Transactions, as_table, day_after, to_date
 from custlens.features.spec import LabelSpec
 
 LABELS = ("churned", "repurchased", "future_value", "future_orders")
@@ -59,10 +60,10 @@ def build_labels(
 ) -> pd.DataFrame:
     """Labels for the given customers, in the order given."""
     spec = spec or LabelSpec()
-    con = con or connect()
     ids = ibis.memtable(pd.DataFrame({"customer_id": customer_ids.astype(str).to_numpy()}))
-    expr = label_table(as_table(transactions, con), to_date(as_of), spec, ids)
-    out = con.to_pandas(expr)
+    with borrowed(con) as engine:
+        lines = as_table(transactions, engine)
+        out = engine.to_pandas(label_table(lines, to_date(as_of), spec, ids))
     out = out.set_index("customer_id").loc[customer_ids.astype(str)].reset_index()
     return out.astype(
         {

@@ -108,8 +108,9 @@ class GradientBoostedModel(BaseEstimator):
         `matrix`, when given, is `encoder_.matrix(X)` computed already (shared by models)."""
         return self._predict(X, matrix, raw_score=True)
 
-    def predict_raw(self, X: pd.DataFrame, matrix: Matrix = None) -> np.ndarray:  # noqa: N803
-        """Probability of the positive class, or the predicted value."""
+    def predict_response(self, X: pd.DataFrame, matrix: Matrix = None) -> np.ndarray:  # noqa: N803
+        """The prediction on the response scale (the raw score through the objective's link):
+        probability of the positive class, or the predicted value."""
         return self.link(self.predict_margin(X, matrix))
 
     def link(self, margin: np.ndarray) -> np.ndarray:
@@ -240,7 +241,7 @@ class SeedBaggedModel(BaseEstimator):
         matrix = self.encoder_.matrix(X) if matrix is None else matrix
         return np.mean([m.predict_margin(X, matrix) for m in self.members_], axis=0)
 
-    def predict_raw(self, X: pd.DataFrame, matrix: Matrix = None) -> np.ndarray:  # noqa: N803
+    def predict_response(self, X: pd.DataFrame, matrix: Matrix = None) -> np.ndarray:  # noqa: N803
         """Probability of the positive class, or the predicted value, of the mean raw score."""
         return self.link(self.predict_margin(X, matrix))
 

@@ -85,7 +85,8 @@ class ModelSettings:
 Boosted = GradientBoostedModel | SeedBaggedModel
 
 
-def _gbm(task: str, s: ModelSettings, objective: str | None, rounds: int) -> Boosted:
+def boosted_model(task: str, s: ModelSettings, objective: str | None, rounds: int) -> Boosted:
+    """The unfitted model `s` describes: one LightGBM model, or a bag of `n_seeds`."""
     common = {
         "task": task,
         "objective": objective,
@@ -125,7 +126,7 @@ def _boosting_rounds(
     if not s.early_stopping_rounds:
         return s.n_estimators
     fit, val = frame.loc[folds.validation_fit], frame.loc[folds.validation]
-    stopped = _gbm(task, s, objective, s.n_estimators).fit(
+    stopped = boosted_model(task, s, objective, s.n_estimators).fit(
         fit,
         fit[label],
         validation=(val, val[label]),
@@ -146,7 +147,7 @@ def _fit(
 ) -> Boosted:
     """A model of `rounds` rounds on `part` of `frame`, weighted by `sample_weights`."""
     weights = sample_weights(part, frame, horizon_days, s)
-    return _gbm(task, s, objective, rounds).fit(part, part[label], sample_weight=weights)
+    return boosted_model(task, s, objective, rounds).fit(part, part[label], sample_weight=weights)
 
 
 @dataclass
@@ -181,7 +182,7 @@ def train_classifier(
     staged = _fit(frame.loc[folds.fit], frame, label, task, s, s.objective, rounds, horizon_days)
     cal = frame.loc[folds.calibration]
     calibrator = Calibrator(s.calibration, random_state=s.random_state)
-    calibrator.fit(staged.predict_raw(cal), cal[label].astype(int))
+    calibrator.fit(staged.predict_response(cal), cal[label].astype(int))
     return CalibratedClassifier(final, calibrator)
 
 
@@ -233,7 +234,7 @@ class ValueRegressor:
         self, features: pd.DataFrame, q: float, matrix: Matrix = None
     ) -> np.ndarray:
         """The q-quantile of the value."""
-        return np.maximum(self.quantile_models[q].predict_raw(features, matrix), 0.0)
+        return np.maximum(self.quantile_models[q].predict_response(features, matrix), 0.0)
 
 
 def train_regressor(
@@ -254,7 +255,7 @@ def train_regressor(
     if s.blend_btyd:
         staged = _fit(frame.loc[folds.fit], frame, label, task, s, objective, rounds, horizon_days)
         cal = frame.loc[folds.calibration]
-        predicted = np.maximum(staged.predict_raw(cal), 0.0)
+        predicted = np.maximum(staged.predict_response(cal), 0.0)
         weight = choose_blend(cal[label].to_numpy(float), predicted, cal)
     quantiles = {}
     for q in s.quantiles if intervals else []:

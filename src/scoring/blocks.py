@@ -19,8 +19,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from ibis.expr.types import Table
 
+from custlens.engines.local import borrowed
 from custlens.features.blocks import FeatureBlocks, FrameBlocks, features_on_engine
-from custlens.features.source import Transactions, as_table, connect, day_after
+from custlens.features.source import Transactions, as_table, day_after
 from custlens.scoring.batch import (
     DEFAULT_CHUNK,
     Reconciliation,
@@ -85,34 +86,53 @@ def score_in_blocks(
     segment, risk band and value tier.
     """
     day = scoring_day(as_of, scorer)
-    con = con or connect()
-    lines = as_table(transactions, con)  # registered once: the reconciliation reads it too
     scorer.use_threads(threads)
-    sums, scored = [], 0
-    with tempfile.TemporaryDirectory(prefix="custlens-scored-ids-") as folder:
+    with (
+        borrowed(con) as engine,
+        tempfile.TemporaryDirectory(prefix="custlens-scored-ids-") as folder,
+    ):
+        lines = as_table(transactions, engine)  # registered once: the reconciliation reads it too
         ids_path = Path(folder, "ids.parquet")
         with (
-            _feature_source(lines, day, scorer, customers, con, features) as built,
+            _feature_source(lines, day, scorer, customers, engine, features) as built,
             pq.ParquetWriter(ids_path, pa.schema([("customer_id", pa.string())])) as ids,
         ):
-            if observe is not None:
-                observe.begin(built.customers, built.buyers)
-            blocks = built.blocks(chunk_size)
-            total = -(-built.customers // chunk_size)
-            for block in progress(blocks, total) if progress else blocks:
-                if "as_of" not in block:
-                    block.insert(1, "as_of", day)
-                scores = scorer.score(block)
-                if write is not None:
-                    write(scores)
-                if observe is not None:
-                    observe.add(scores, block)
-                ids.write_table(pa.table({"customer_id": scores["customer_id"].astype(str)}))
-                sums.append(summary_sums(scores))
-                scored += len(scores)
-        written = con.read_parquet(str(ids_path))
+            sums, scored = _score_all(
+                built, day, scorer, chunk_size, write, observe, ids, progress
+            )
+        written = engine.read_parquet(str(ids_path))
         check = reconcile_on_engine(lines, day, customers, written, scored, non_product)
     return check, combine_summaries(sums)
+
+
+def _score_all(
+    built: FeatureBlocks | FrameBlocks,
+    day: pd.Timestamp,
+    scorer: Scorer,
+    chunk_size: int,
+    write: Callable[[pd.DataFrame], None] | None,
+    observe: BlockObserver | None,
+    ids: pq.ParquetWriter,
+    progress: Progress | None,
+) -> tuple[list[pd.DataFrame], int]:
+    """Score every block, hand it on and record its ids; the summary sums and the row count."""
+    if observe is not None:
+        observe.begin(built.customers, built.buyers)
+    blocks = built.blocks(chunk_size)
+    total = -(-built.customers // chunk_size)
+    sums, scored = [], 0
+    for block in progress(blocks, total) if progress else blocks:
+        if "as_of" not in block:
+            block.insert(1, "as_of", day)
+        scores = scorer.score(block)
+        if write is not None:
+            write(scores)
+        if observe is not None:
+            observe.add(scores, block)
+        ids.write_table(pa.table({"customer_id": scores["customer_id"].astype(str)}))
+        sums.append(summary_sums(scores))
+        scored += len(scores)
+    return sums, scored
 
 
 def score_transactions(

@@ -131,6 +131,13 @@ def log_metrics(metrics: Mapping[str, float]) -> None:
         mlflow.log_metrics({k: float(v) for k, v in metrics.items()})
 
 
+def tracking_active() -> bool:
+    """Whether a run is active (tracking on)."""
+    import mlflow
+
+    return mlflow.active_run() is not None
+
+
 @contextmanager
 def child_run(name: str) -> Iterator[Any]:
     """A nested run under the active one (nothing when tracking is off)."""

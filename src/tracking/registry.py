@@ -47,7 +47,7 @@ def log_scorer(scorer: Any, example: pd.DataFrame, name: str = "scorer") -> Any:
     from mlflow.models import infer_signature
 
     from custlens.privacy import new_salt, redact
-    from custlens.scoring.pyfunc import CustlensModel
+    from custlens.tracking.pyfunc import CustlensModel
 
     output = scorer.score(example.head(SIGNATURE_ROWS))
     signature = infer_signature(example, output)

@@ -6,6 +6,7 @@ backtest, so tuning cannot leak into the reported figures.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -13,9 +14,8 @@ import optuna
 import pandas as pd
 
 from custlens.models import metrics
-from custlens.models.gbm import GradientBoostedModel
 from custlens.models.pipeline import LABELS
-from custlens.models.training import ModelSettings, plan_folds, sample_weights
+from custlens.models.training import ModelSettings, boosted_model, plan_folds, sample_weights
 
 REPORT_EVERY = 25  # boosting rounds between pruning checks
 
@@ -62,26 +62,28 @@ def objective(
     base: ModelSettings,
     space: dict[str, dict[str, Any]],
 ) -> float:
-    """Fit on the fitting folds, stop early and score on the validation fold."""
+    """The validation score of the model training would fit with the trial's parameters.
+
+    The same model as `custlens.models.training` builds from `base` (seed bags, rounds, early
+    stopping floored at `min_rounds`, season weights), fitted on the validation-fitting rows
+    and scored on the validation fold."""
     folds = plan_folds(frame, horizon_days)
     fit, val = frame.loc[folds.validation_fit], frame.loc[folds.validation]
     label = LABELS[task]
-    params = {**base.params, **suggest_params(trial, space)}
-    model = GradientBoostedModel(
-        task="regression" if task == "clv" else "classification",
-        objective=base.objective or ("tweedie" if task == "clv" else None),
-        params=params,
-        n_estimators=base.n_estimators,
-        early_stopping_rounds=base.early_stopping_rounds,
-        random_state=base.random_state,
-        n_jobs=base.n_jobs,
-    )
-    model.fit(
+    s = replace(base, params={**base.params, **suggest_params(trial, space)})
+    kind = "regression" if task == "clv" else "classification"
+    goal = s.objective or ("tweedie" if task == "clv" else None)
+    weights = sample_weights(fit, frame, horizon_days, s)
+    model = boosted_model(kind, s, goal, s.n_estimators).fit(
         fit,
         fit[label],
-        validation=(val, val[label]),
+        validation=(val, val[label]),  # seen by the pruning callback; stops only if configured
         callbacks=[_pruning_callback(trial)],
-        sample_weight=sample_weights(fit, frame, horizon_days, base),
+        sample_weight=weights,
     )
-    trial.set_user_attr("best_iteration", model.best_iteration_)
-    return score(task, val[label].to_numpy(float), model.predict_raw(val))
+    rounds = model.best_iteration_
+    if s.early_stopping_rounds and rounds < s.min_rounds:  # training's floor on the rounds
+        rounds = s.min_rounds
+        model = boosted_model(kind, s, goal, rounds).fit(fit, fit[label], sample_weight=weights)
+    trial.set_user_attr("best_iteration", rounds)
+    return score(task, val[label].to_numpy(float), model.predict_response(val))

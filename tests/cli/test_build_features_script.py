@@ -7,8 +7,8 @@ from pathlib import Path
 import mlflow
 import pandas as pd
 
-from tests.conftest import run_script
 from tests.features.handlog import hand_log
+from tests.helpers import run_script
 
 
 def test_writes_features_and_logs_summary(tmp_path: Path, tracking_uri: str) -> None:

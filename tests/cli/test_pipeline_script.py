@@ -13,7 +13,7 @@ import mlflow
 import pandas as pd
 import pytest
 
-from tests.conftest import run_script
+from tests.helpers import run_script
 
 
 @pytest.fixture(scope="module")
@@ -132,7 +132,7 @@ def test_pipeline_computes_everything_once(tmp_path: Path, monkeypatch) -> None:
     from custlens.scoring import blocks
     from custlens.scoring.scorer import Scorer
     from custlens.tracking import registry
-    from tests.conftest import load_script
+    from tests.helpers import load_script
 
     calls = {"build_features": 0, "scored": 0, "explain": []}
     build, score, explain = train_job.build_features, Scorer.score, shap_views.explain

@@ -10,9 +10,9 @@ import pytest
 from custlens.cli.config import to_spec
 from custlens.data import DataSpec
 from custlens.errors import CustlensError
-from tests.conftest import compose_config, load_script
+from tests.helpers import compose_config, load_script
 
-protocol = load_script("protocol")
+protocol = load_script("protocol", "tools")
 
 
 def lines() -> pd.DataFrame:

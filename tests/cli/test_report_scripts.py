@@ -7,7 +7,7 @@ from pathlib import Path
 
 import mlflow
 
-from tests.conftest import SMOKE_DATA, run_script
+from tests.helpers import SMOKE_DATA, run_script
 
 
 def test_report_script_writes_and_logs_the_page(champion_store, trained, tmp_path: Path) -> None:

@@ -11,7 +11,7 @@ import pandas as pd
 from custlens.data.synthetic import generate_transactions
 from custlens.scoring.scorer import OUTPUT_COLUMNS
 from custlens.tracking import registry
-from tests.conftest import run_script
+from tests.helpers import run_script
 
 
 def test_score_script_end_to_end(trained, tmp_path: Path) -> None:

@@ -12,7 +12,7 @@ from custlens.cli import train_job
 from custlens.cli.config import compose_config
 from custlens.cli.errors import exit_on_user_error
 from custlens.models.training import HELD_OUT, OUT_OF_TIME
-from tests.conftest import run_script
+from tests.helpers import run_script
 
 ENDS = {6: "2021-06-30", 7: "2021-07-31", 9: "2021-09-30", 12: "2021-12-31"}
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import mlflow
 import optuna
 
-from tests.conftest import run_script
+from tests.helpers import run_script
 
 
 def tune(tmp_path: Path, trials: int) -> subprocess.CompletedProcess[str]:

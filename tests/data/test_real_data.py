@@ -11,7 +11,7 @@ from custlens.cli.config import to_spec
 from custlens.data import DataSpec, load
 from custlens.data.read import read_files
 from custlens.data.sample import sample_log
-from tests.conftest import ROOT, compose_config
+from tests.helpers import ROOT, compose_config
 
 
 def spec_of(name: str) -> DataSpec:

@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 
 from custlens.explain import report as rpt
-from tests.conftest import ROOT
 from tests.explain.reports import build
+from tests.helpers import ROOT
 
 CHROMIUM_ARGS = [
     "--headless",

@@ -5,11 +5,11 @@ from __future__ import annotations
 from custlens.cli.config import to_spec
 from custlens.features.catalogue import DTYPES, catalogue
 from custlens.features.spec import FeatureSpec
-from tests.conftest import ROOT, compose_config, load_script
+from tests.helpers import ROOT, compose_config, load_script
 
 
 def test_docs_are_in_sync_with_the_catalogue() -> None:
-    render = load_script("feature_catalogue").render
+    render = load_script("feature_catalogue", "tools").render
     assert (ROOT / "docs" / "features.md").read_text() == render()
 
 

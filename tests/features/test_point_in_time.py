@@ -7,9 +7,9 @@ import numpy as np
 import pandas as pd
 from hypothesis import HealthCheck, given, settings
 
+from custlens.engines.local import connect
 from custlens.features.build import build_features
 from custlens.features.labels import build_labels
-from custlens.features.source import connect
 from custlens.features.spec import LabelSpec
 from tests.features.handlog import AS_OF, hand_log
 

@@ -57,8 +57,8 @@ def test_models_fit_the_weighted_rate(bagged: bool) -> None:
         return kind.set_params(n_estimators=50)
 
     weighted = model().fit(rows, y, sample_weight=weights)
-    assert weighted.predict_raw(rows).mean() == pytest.approx(0.75, abs=0.02)
-    assert model().fit(rows, y).predict_raw(rows).mean() == pytest.approx(0.5, abs=0.02)
+    assert weighted.predict_response(rows).mean() == pytest.approx(0.75, abs=0.02)
+    assert model().fit(rows, y).predict_response(rows).mean() == pytest.approx(0.5, abs=0.02)
 
 
 def _seasonal_frame() -> pd.DataFrame:

@@ -77,7 +77,7 @@ def test_gbm_contract_and_exact_contributions(synthetic_frame: pd.DataFrame) -> 
     model = GradientBoostedModel(n_estimators=300, early_stopping_rounds=10)
     model.fit(train, train["churned"], validation=(test, test["churned"]))
     assert 1 <= model.best_iteration_ <= 300
-    p = model.predict_raw(test)
+    p = model.predict_response(test)
     assert ((p > 0) & (p < 1)).all()
     assert metrics.roc_auc(test["churned"].astype(int), p) > 0.7
     contributions = model.contributions(test)
@@ -113,7 +113,7 @@ def test_seed_bag_keeps_the_contract(
     # The members are the single models of seeds 7, 8 and 9; the bag averages their raw scores.
     np.testing.assert_allclose(bag.predict_margin(test), np.mean(margins, axis=0), atol=1e-12)
     assert not np.allclose(margins[0], margins[1])  # the seeds do differ
-    raw = bag.predict_raw(test)
+    raw = bag.predict_response(test)
     if task == "classification":
         assert ((raw > 0) & (raw < 1)).all()
         np.testing.assert_allclose(raw, 1 / (1 + np.exp(-bag.predict_margin(test))))
@@ -128,7 +128,7 @@ def test_seed_bag_keeps_the_contract(
     assert set(bag.importance().index) == set(bag.encoder_.columns_)
     assert bag.best_iteration_ == 80
     bag.use_threads(2)
-    np.testing.assert_allclose(bag.predict_raw(test), raw)
+    np.testing.assert_allclose(bag.predict_response(test), raw)
 
 
 def test_seed_bag_early_stops_each_member(synthetic_frame: pd.DataFrame) -> None:

@@ -9,7 +9,7 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
-from tests.conftest import ROOT, SMOKE_DATA
+from tests.helpers import ROOT, SMOKE_DATA
 
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 

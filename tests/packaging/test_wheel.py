@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT
+from tests.helpers import ROOT
 
 SUBPACKAGES = sorted(
     "custlens" + "".join(f".{part}" for part in p.parent.relative_to(ROOT / "src").parts)

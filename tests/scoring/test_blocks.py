@@ -11,8 +11,9 @@ import pytest
 from custlens.cli import score_job
 from custlens.cli.output import StagedTable, write_atomically
 from custlens.data import LoadedData
+from custlens.engines.local import connect
 from custlens.errors import CustlensError
-from custlens.features.source import as_table, connect, register_frame
+from custlens.features.source import as_table, register_frame
 from custlens.scoring.batch import reconcile
 from custlens.scoring.blocks import reconcile_on_engine, score_in_blocks, score_transactions
 from custlens.scoring.scorer import Scorer

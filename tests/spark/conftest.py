@@ -10,9 +10,9 @@ import pandas as pd
 import pytest
 
 from custlens.data.synthetic import generate_transactions
-from tests.conftest import java_available
 from tests.features.handlog import ROWS, hand_log
 from tests.features.test_labels_frames import LATER
+from tests.helpers import java_available
 
 AS_OF = "2024-03-01"
 

@@ -17,7 +17,7 @@ from custlens.scoring.batch import features_as_of
 from custlens.scoring.scorer import OUTPUT_COLUMNS
 from custlens.tracking import registry
 from custlens.tracking.mlflow_io import use_store
-from tests.conftest import java_available, run_script
+from tests.helpers import java_available, run_script
 from tests.spark.test_parity import assert_same
 
 AS_OF = "2023-06-01"

@@ -1,0 +1,61 @@
+"""Helpers the tests share (fixtures stay in conftest.py): paths, running and importing the
+commands as a user would."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from types import ModuleType
+
+from custlens.cli.config import compose_config
+
+ROOT = Path(__file__).resolve().parents[1]
+CONF = ROOT / "conf"
+
+SMOKE_DATA = [
+    "data=synthetic",
+    "data.synthetic.n_customers=1500",
+    "data.synthetic.start=2021-01-01",
+    "data.synthetic.end=2023-06-30",
+]  # the data of debug=smoke, for scripts whose configs have no debug group
+
+
+def run_script(name: str, *overrides: str) -> subprocess.CompletedProcess[str]:
+    """Run scripts/NAME.py with Hydra overrides, as a user would, from the repository root."""
+    return subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / f"{name}.py"), *overrides],
+        check=False,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=600,
+    )
+
+
+def load_script(name: str, folder: str = "scripts") -> ModuleType:
+    """Import FOLDER/NAME.py as a module (commands and tools are not part of the package)."""
+    spec = importlib.util.spec_from_file_location(name, ROOT / folder / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def java_available() -> bool:
+    """Java for Spark: `java` on PATH or a JAVA_HOME."""
+    home = os.environ.get("JAVA_HOME")
+    return bool(shutil.which("java") or (home and (Path(home) / "bin").is_dir()))
+
+
+__all__ = [
+    "CONF",
+    "ROOT",
+    "SMOKE_DATA",
+    "compose_config",
+    "java_available",
+    "load_script",
+    "run_script",
+]
