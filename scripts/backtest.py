@@ -10,16 +10,12 @@ paired difference with its 95% bootstrap interval; writes them (CSV), every scor
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import hydra
 from omegaconf import DictConfig
 
 from custlens.cli import backtest_job
 from custlens.cli.config import register
 from custlens.cli.errors import exit_on_user_error
-from custlens.cli.runs import tracked
 
 register()
 
@@ -27,13 +23,8 @@ register()
 @hydra.main(config_path="../conf", config_name="backtest", version_base=None)
 @exit_on_user_error
 def main(cfg: DictConfig) -> None:
-    """Train, judge and compare at every cutoff; write and log the results."""
-    with tracked(cfg):
-        result = backtest_job.run(cfg)
-        print(backtest_job.printed(result.table))
-        command = " ".join([".venv/bin/python scripts/backtest.py", *sys.argv[1:]])
-        paths = backtest_job.write(result, Path(cfg.output), command)
-        print(f"Written to {paths['page'].parent}: " + ", ".join(p.name for p in paths.values()))
+    """Train, judge and compare at every cutoff; write and log (custlens.cli.backtest_job)."""
+    backtest_job.command(cfg)
 
 
 if __name__ == "__main__":

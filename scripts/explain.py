@@ -12,16 +12,11 @@ as for scoring, so the customer is explained exactly as they were scored.
 from __future__ import annotations
 
 import hydra
-from omegaconf import DictConfig, OmegaConf
+from omegaconf import DictConfig
 
-from custlens.cli import report_job, score_job
-from custlens.cli.config import register, to_spec
+from custlens.cli import report_job
+from custlens.cli.config import register
 from custlens.cli.errors import exit_on_user_error
-from custlens.cli.runs import required_as_of, tracked
-from custlens.data import DataSpec, load
-from custlens.errors import CustlensError
-from custlens.privacy import new_salt, pseudonym
-from custlens.tracking import registry
 
 register()
 
@@ -29,19 +24,8 @@ register()
 @hydra.main(config_path="../conf", config_name="explain", version_base=None)
 @exit_on_user_error
 def main(cfg: DictConfig) -> None:
-    """Check the inputs and outputs first, then load, score and explain one customer."""
-    if cfg.customer_id is None or str(cfg.customer_id).strip() == "":
-        raise CustlensError("customer_id is required: customer_id=ID")
-    customer = str(cfg.customer_id)
-    as_of = required_as_of(cfg)
-    outputs = report_job.customer_outputs(cfg.output, customer, cfg.overwrite)
-    model_uri = cfg.model_uri or score_job.default_model(cfg.data.name)
-    # The run records the request under a pseudonym: logged artifacts name no real customer.
-    with tracked(OmegaConf.merge(cfg, {"customer_id": pseudonym(customer, new_salt())})):
-        loaded = load(to_spec(cfg.data, DataSpec))
-        scorer = registry.load_scorer(model_uri)
-        scores = report_job.explain_customer(loaded, as_of, scorer, customer, outputs)
-        print(scores.drop(columns=["as_of"]).T.to_string(header=False))
+    """Explain one customer (custlens.cli.report_job.explain_command)."""
+    report_job.explain_command(cfg)
 
 
 if __name__ == "__main__":

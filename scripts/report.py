@@ -13,13 +13,9 @@ from __future__ import annotations
 import hydra
 from omegaconf import DictConfig
 
-from custlens.cli import report_job, score_job
-from custlens.cli.config import register, to_spec
+from custlens.cli import report_job
+from custlens.cli.config import register
 from custlens.cli.errors import exit_on_user_error
-from custlens.cli.runs import required_as_of, tracked
-from custlens.data import DataSpec, load
-from custlens.engines import EngineSpec, open_engine
-from custlens.tracking import mlflow_io, registry
 
 register()
 
@@ -27,19 +23,8 @@ register()
 @hydra.main(config_path="../conf", config_name="report", version_base=None)
 @exit_on_user_error
 def main(cfg: DictConfig) -> None:
-    """Check the output first, then load, score, explain and write the page."""
-    as_of = required_as_of(cfg)
-    settings = to_spec(cfg.report, report_job.ReportSettings)
-    report_job.report_path(settings, cfg.data.name, as_of)
-    model_uri = cfg.model_uri or score_job.default_model(cfg.data.name)
-    with tracked(cfg):
-        loaded = load(to_spec(cfg.data, DataSpec))
-        mlflow_io.log_quality_report(loaded.report)
-        scorer = registry.load_scorer(model_uri)
-        with open_engine(to_spec(cfg.engine, EngineSpec), cfg.threads) as con:
-            report_job.run(
-                loaded, as_of, scorer, cfg.data.name, settings, con, cfg.chunk_size, cfg.threads
-            )
+    """Score, explain and write the page (custlens.cli.report_job.command)."""
+    report_job.command(cfg)
 
 
 if __name__ == "__main__":

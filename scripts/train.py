@@ -14,7 +14,6 @@ from omegaconf import DictConfig
 from custlens.cli import train_job
 from custlens.cli.config import register
 from custlens.cli.errors import exit_on_user_error
-from custlens.cli.runs import tracked
 
 register()
 
@@ -22,9 +21,8 @@ register()
 @hydra.main(config_path="../conf", config_name="train", version_base=None)
 @exit_on_user_error
 def main(cfg: DictConfig) -> None:
-    """One parent MLflow run; a child run per model."""
-    with tracked(cfg):
-        train_job.run(cfg)
+    """One parent MLflow run; a child run per model (custlens.cli.train_job)."""
+    train_job.command(cfg)
 
 
 if __name__ == "__main__":

@@ -8,81 +8,21 @@ where it stopped. Paste the printed overrides into conf/train.yaml or pass them 
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import hydra
-import optuna
-from omegaconf import DictConfig, OmegaConf
+from omegaconf import DictConfig
 
-from custlens.cli.config import register, to_spec
+from custlens.cli import tune_job
+from custlens.cli.config import register
 from custlens.cli.errors import exit_on_user_error
-from custlens.cli.runs import tracked
-from custlens.cli.train_job import build_frame, settings_of
-from custlens.data import DataSpec, load
-from custlens.engines import EngineSpec, open_engine
-from custlens.errors import CustlensError
-from custlens.tracking import mlflow_io
-from custlens.tuning.objective import objective
 
 register()
-
-
-def log_trial(study: optuna.Study, trial: optuna.trial.FrozenTrial) -> None:
-    """Each finished trial as a nested run: its parameters, state and value."""
-    with mlflow_io.child_run(f"trial-{trial.number}"):
-        mlflow_io.log_params({**trial.params, "state": trial.state.name})
-        if trial.value is not None:
-            mlflow_io.log_metrics(
-                {
-                    "validation_score": trial.value,
-                    "best_iteration": trial.user_attrs.get("best_iteration", 0),
-                }
-            )
 
 
 @hydra.main(config_path="../conf", config_name="tune", version_base=None)
 @exit_on_user_error
 def main(cfg: DictConfig) -> None:
-    """Build the frame once, then run the trials."""
-    tasks = [t for t in cfg.model.tasks if t != "segmentation"]
-    if len(tasks) != 1:
-        raise CustlensError("tune one model at a time: model=churn, repurchase or clv")
-    task, horizon = tasks[0], cfg.horizon_days
-    storage = str(cfg.tuning.storage)
-    Path(storage.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-    with tracked(cfg):
-        loaded = load(to_spec(cfg.data, DataSpec))
-        mlflow_io.log_quality_report(loaded.report)
-        with open_engine(to_spec(cfg.engine, EngineSpec), cfg.threads) as con:
-            frame = build_frame(cfg, loaded.transactions, con)[0]
-        # The latest cutoff is the backtest's test fold: tuning never sees it.
-        frame = frame.loc[frame["as_of"] < frame["as_of"].max()]
-        study = optuna.create_study(
-            study_name=cfg.tuning.study_name,
-            storage=storage,
-            load_if_exists=True,
-            direction="maximize",
-            sampler=optuna.samplers.TPESampler(seed=cfg.tuning.sampler_seed),
-            pruner=optuna.pruners.MedianPruner(n_warmup_steps=50),
-        )
-        space = OmegaConf.to_container(cfg.tuning.space, resolve=True)
-        base = settings_of(cfg)[task]
-        done = len(study.trials)
-        study.optimize(
-            lambda trial: objective(trial, frame, task, horizon, base, space),
-            n_trials=cfg.tuning.n_trials,
-            timeout=cfg.tuning.timeout_seconds,
-            callbacks=[log_trial],
-        )
-        best = study.best_trial
-        mlflow_io.log_metrics({"best_validation_score": best.value})
-        overrides = " ".join(f"+models.{task}.params.{k}={v:.6g}" for k, v in best.params.items())
-        mlflow_io.log_text(overrides, "best_overrides.txt")
-        print(
-            f"{len(study.trials) - done} new trials ({len(study.trials)} in the study); best "
-            f"validation score {best.value:.4f} (trial {best.number}).\nTrain with:\n"
-            f"  .venv/bin/python scripts/train.py {overrides}"
-        )
+    """Build the frame once, then run the trials (custlens.cli.tune_job)."""
+    tune_job.command(cfg)
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ the same rows. The features of every cutoff of every test's training are built o
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -17,8 +18,8 @@ from omegaconf import DictConfig
 
 from custlens.cli.config import to_spec
 from custlens.cli.output import save_figure_atomically, write_atomically, write_text_atomically
+from custlens.cli.runs import load_data, tracked
 from custlens.cli.train_job import SUPERVISED, settings_of
-from custlens.data import DataSpec, load
 from custlens.engines import EngineSpec, open_engine
 from custlens.errors import CustlensError
 from custlens.features.frames import data_span, rolling_cutoffs, training_frame
@@ -41,9 +42,7 @@ class BacktestResult:
 
 def run(cfg: DictConfig) -> BacktestResult:
     """Train and judge at every test cutoff; compare with the uncertainty."""
-    loaded = load(to_spec(cfg.data, DataSpec))
-    print(loaded.report.format())
-    mlflow_io.log_quality_report(loaded.report)
+    loaded = load_data(cfg, show=True)
     fspec, lspec = to_spec(cfg.features, FeatureSpec), to_spec(cfg.labels, LabelSpec)
     frames, horizon = FrameSpec(**cfg.frames), cfg.horizon_days
     tasks = [t for t in SUPERVISED if t in cfg.model.tasks]
@@ -152,3 +151,14 @@ def markdown(result: BacktestResult, command: str) -> str:
                 f"| {'yes' if r.at_least_best else 'no'} |"
             )
     return "\n".join(lines) + "\n"
+
+
+def command(cfg: DictConfig) -> None:
+    """scripts/backtest.py: train, judge and compare at every cutoff in one tracked run; print
+    the table and write it, every scorer's metrics, a figure and a page into `cfg.output`."""
+    with tracked(cfg):
+        result = run(cfg)
+        print(printed(result.table))
+        command_line = " ".join([".venv/bin/python scripts/backtest.py", *sys.argv[1:]])
+        paths = write(result, Path(cfg.output), command_line)
+        print(f"Written to {paths['page'].parent}: " + ", ".join(p.name for p in paths.values()))

@@ -8,18 +8,23 @@ from pathlib import Path
 
 import ibis
 import pandas as pd
+from omegaconf import DictConfig, OmegaConf
 
+from custlens.cli.config import to_spec
 from custlens.cli.output import check_output, save_figure_atomically, write_text_atomically
+from custlens.cli.runs import load_data, required_as_of, tracked
+from custlens.cli.score_job import default_model
 from custlens.data import LoadedData
+from custlens.engines import EngineSpec, open_engine
 from custlens.errors import CustlensError
 from custlens.explain import figures, shap_views
 from custlens.explain.aggregates import ScoredBase
 from custlens.explain.report import Drivers, build_report, explain_drivers, render
-from custlens.privacy import new_salt
+from custlens.privacy import new_salt, pseudonym
 from custlens.scoring.batch import DEFAULT_CHUNK, check_reconciliation, features_as_of
 from custlens.scoring.blocks import score_in_blocks
 from custlens.scoring.scorer import Scorer
-from custlens.tracking import mlflow_io
+from custlens.tracking import mlflow_io, registry
 
 REPORTS = Path("reports")
 
@@ -144,3 +149,34 @@ def explain_customer(
         save_figure_atomically(figures.waterfall(explanation, found[0]), path)
         print(f"{explanation.outcome.capitalize()} explained in {path}")
     return scores
+
+
+def command(cfg: DictConfig) -> None:
+    """scripts/report.py: refuse an unusable output first; then load, score in blocks,
+    explain and write the page."""
+    as_of = required_as_of(cfg)
+    settings = to_spec(cfg.report, ReportSettings)
+    report_path(settings, cfg.data.name, as_of)
+    model_uri = cfg.model_uri or default_model(cfg.data.name)
+    with tracked(cfg):
+        loaded = load_data(cfg)
+        scorer = registry.load_scorer(model_uri)
+        with open_engine(to_spec(cfg.engine, EngineSpec), cfg.threads) as con:
+            run(loaded, as_of, scorer, cfg.data.name, settings, con, cfg.chunk_size, cfg.threads)
+
+
+def explain_command(cfg: DictConfig) -> None:
+    """scripts/explain.py: check the inputs and outputs first; then load, score and explain
+    one customer. The run records the request under a pseudonym: logged artifacts name no
+    real customer."""
+    if cfg.customer_id is None or str(cfg.customer_id).strip() == "":
+        raise CustlensError("customer_id is required: customer_id=ID")
+    customer = str(cfg.customer_id)
+    as_of = required_as_of(cfg)
+    outputs = customer_outputs(cfg.output, customer, cfg.overwrite)
+    model_uri = cfg.model_uri or default_model(cfg.data.name)
+    with tracked(OmegaConf.merge(cfg, {"customer_id": pseudonym(customer, new_salt())})):
+        loaded = load_data(cfg)
+        scorer = registry.load_scorer(model_uri)
+        scores = explain_customer(loaded, as_of, scorer, customer, outputs)
+        print(scores.drop(columns=["as_of"]).T.to_string(header=False))

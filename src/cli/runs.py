@@ -8,6 +8,7 @@ from typing import Any
 from omegaconf import DictConfig
 
 from custlens.cli.config import flat_params, project_root, resolved_yaml, to_spec
+from custlens.data import DataSpec, LoadedData, load, load_for_scoring
 from custlens.errors import CustlensError
 from custlens.tracking import mlflow_io
 from custlens.tracking.mlflow_io import TrackingSettings
@@ -29,3 +30,15 @@ def required_as_of(cfg: DictConfig) -> str:
     if not cfg.as_of:
         raise CustlensError("as_of is required: the last day of known history, as_of=YYYY-MM-DD")
     return str(cfg.as_of)
+
+
+def load_data(cfg: DictConfig, scoring: bool = False, show: bool = False) -> LoadedData:
+    """The configured data source, read, validated and cleaned (`scoring`: an `on_engine` log
+    stays where it lies), its quality report logged to the active run and, with `show`,
+    printed."""
+    spec = to_spec(cfg.data, DataSpec)
+    loaded = load_for_scoring(spec) if scoring else load(spec)
+    if show:
+        print(loaded.report.format())
+    mlflow_io.log_quality_report(loaded.report)
+    return loaded

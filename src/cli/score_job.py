@@ -9,10 +9,14 @@ from typing import Any
 import duckdb
 import ibis
 import pandas as pd
+from omegaconf import DictConfig
 from tqdm import tqdm
 
-from custlens.cli.output import StagedTable, replace_folder, staging_folder
+from custlens.cli.config import to_spec
+from custlens.cli.output import StagedTable, check_output, replace_folder, staging_folder
+from custlens.cli.runs import load_data, required_as_of, tracked
 from custlens.data import LoadedData
+from custlens.engines import EngineSpec, open_engine
 from custlens.errors import CustlensError
 from custlens.features.source import as_table
 from custlens.scoring.batch import (
@@ -34,6 +38,24 @@ SUMMARY_COLUMNS = [
     "clv",
     "churn_probability",
 ]
+
+
+def command(cfg: DictConfig) -> None:
+    """scripts/score.py: refuse an unusable output before any work, then load the data and
+    score it on the configured engine (Spark: the model's UDF on the executors)."""
+    as_of = required_as_of(cfg)
+    output = check_output(cfg.output, cfg.overwrite)
+    model_uri = cfg.model_uri or default_model(cfg.data.name)
+    engine = to_spec(cfg.engine, EngineSpec)
+    if engine.name == "spark":
+        check_spark_output(output)
+    with tracked(cfg), open_engine(engine, cfg.threads) as con:
+        loaded = load_data(cfg, scoring=True)  # data=parquet_log: a path
+        if engine.name == "spark":
+            run_spark(loaded, as_of, model_uri, output, con)
+        else:
+            scorer = registry.load_scorer(model_uri)
+            run(loaded, as_of, scorer, output, cfg.chunk_size, con, cfg.threads)
 
 
 def default_model(data_name: str) -> str:

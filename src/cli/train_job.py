@@ -14,7 +14,8 @@ from omegaconf import DictConfig, OmegaConf
 from custlens import runtime
 from custlens.cli.config import to_spec
 from custlens.cli.report_job import log_drivers
-from custlens.data import DataSpec, LoadedData, load
+from custlens.cli.runs import load_data, tracked
+from custlens.data import LoadedData
 from custlens.engines import EngineSpec, open_engine
 from custlens.explain.aggregates import shap_sample
 from custlens.explain.report import Drivers, explain_drivers
@@ -137,9 +138,7 @@ class TrainingResult:
 
 def run(cfg: DictConfig) -> TrainingResult:
     """Train what `cfg.model.tasks` asks for; the scorer when every model was trained."""
-    loaded = load(to_spec(cfg.data, DataSpec))
-    print(loaded.report.format())
-    mlflow_io.log_quality_report(loaded.report)
+    loaded = load_data(cfg, show=True)
     tasks = list(cfg.model.tasks)
     fspec = to_spec(cfg.features, FeatureSpec)
     tx, horizon = loaded.transactions, cfg.horizon_days
@@ -300,3 +299,9 @@ def promote_if_better(cfg: DictConfig, scorer: Scorer, version: str, tags: dict[
     )
     scorer.model_version = f"{name}/{version}"
     return promote
+
+
+def command(cfg: DictConfig) -> None:
+    """scripts/train.py: one tracked run (a child run per model) around `run`."""
+    with tracked(cfg):
+        run(cfg)
