@@ -183,7 +183,8 @@ def run(cfg: DictConfig) -> TrainingResult:
         segmenter = fit_segmenter(cfg, today, _safe_previous(name))
     scorer, drivers = None, None
     if set(tasks) >= {"segmentation", *SUPERVISED}:
-        scorer, drivers = export(cfg, models, segmenter, today, frame, summary, first)
+        scorer = build_scorer(cfg, models, segmenter, today, frame, summary, first)
+        drivers = publish(cfg, scorer, today, frame, summary)
     return TrainingResult(loaded, last, board, scorer, today, drivers)
 
 
@@ -194,20 +195,17 @@ def _safe_previous(name: str) -> Any:
         return None
 
 
-def export(
+def publish(
     cfg: DictConfig,
-    models: Any,
-    segmenter: CustomerSegmenter,
+    scorer: Scorer,
     today: pd.DataFrame,
     frame: pd.DataFrame,
     summary: BacktestSummary | None,
-    first: Any,
-) -> tuple[Scorer, Drivers | None]:
-    """Build the scorer; in a tracked run also log it with its SHAP views, register it and
-    decide on the champion alias. The views are returned too (None when not tracked)."""
-    scorer = build_scorer(cfg, models, segmenter, today, frame, summary, first)
+) -> Drivers | None:
+    """In a tracked run: log the scorer with its SHAP views, register it and decide on the
+    champion alias; returns the views (None when the run is not tracked)."""
     if not mlflow_io.tracking_active():
-        return scorer, None
+        return None
     drivers = explain_drivers(
         scorer, shap_sample(today, cfg.explain.shap_rows, cfg.seed), cfg.seed
     )
@@ -215,7 +213,7 @@ def export(
         log_drivers(drivers)
     version, tags = log_and_register(cfg, scorer, today, frame, summary)
     promote_if_better(cfg, scorer, version, tags)
-    return scorer, drivers
+    return drivers
 
 
 def build_scorer(
