@@ -16,7 +16,8 @@ from omegaconf import DictConfig, OmegaConf
 
 from custlens.data.spec import DataSpec
 from custlens.engines.spec import EngineSpec
-from custlens.features.spec import FeatureSpec, LabelSpec
+from custlens.features.spec import FeatureSpec, FrameSpec, LabelSpec
+from custlens.models.training import default_settings
 from custlens.tracking.mlflow_io import TrackingSettings
 
 T = TypeVar("T")
@@ -44,6 +45,21 @@ def register() -> None:
     store.store(group="features", name="schema", node=FeatureSpec)
     store.store(group="labels", name="schema", node=LabelSpec)
     store.store(group="engine", name="schema", node=EngineSpec)
+    store.store(group="frames", name="default", node=FrameSpec)
+    store.store(group="models", name="default", node=models_node())
+
+
+# Set from the run's `seed` and `threads`, not per model.
+RUN_SETTINGS = ("random_state", "n_jobs")
+
+
+def models_node() -> dict[str, dict[str, Any]]:
+    """`models.<task>` as the code defines it (custlens.models.training.default_settings):
+    the config repeats none of it, and overrides any of it."""
+    return {
+        task: {k: v for k, v in vars(settings).items() if k not in RUN_SETTINGS}
+        for task, settings in default_settings().items()
+    }
 
 
 def compose_config(name: str, overrides: list[str] | None = None) -> DictConfig:

@@ -17,6 +17,7 @@ from custlens.cli.report_job import log_drivers
 from custlens.cli.runs import load_data, tracked
 from custlens.data import LoadedData
 from custlens.engines import EngineSpec, open_engine
+from custlens.errors import CustlensError
 from custlens.explain.aggregates import shap_sample
 from custlens.explain.report import Drivers, explain_drivers
 from custlens.features.build import ATTRIBUTE_PREFIX, build_features
@@ -35,17 +36,15 @@ SUPERVISED = ("churn", "repurchase", "clv")
 
 
 def settings_of(cfg: DictConfig) -> dict[str, ModelSettings]:
-    """Per-task LightGBM settings, with the run's seed, thread count and season weights."""
-    shared = {
-        "random_state": cfg.seed,
-        "n_jobs": runtime.thread_count(cfg.threads),
-        "season_boost": float(cfg.season.boost),
-        "season_width_days": float(cfg.season.width_days),
-    }
+    """Per-task LightGBM settings (`models.<task>`), with the run's seed and thread count."""
+    run = {"random_state": cfg.seed, "n_jobs": runtime.thread_count(cfg.threads)}
     out = {}
     for task in SUPERVISED:
         values = OmegaConf.to_container(cfg.models[task], resolve=True)
-        out[task] = ModelSettings(**values, **shared)
+        try:
+            out[task] = ModelSettings(**values, **run)
+        except TypeError as exc:  # an unknown key under models.<task>
+            raise CustlensError(f"models.{task}: {exc}") from None
     return out
 
 

@@ -15,16 +15,6 @@ from custlens.models.encoding import FeatureEncoder
 
 Matrix = np.ndarray | None  # a model matrix computed already (`FeatureEncoder.matrix`)
 
-DEFAULT_PARAMS: dict[str, Any] = {
-    "learning_rate": 0.03,
-    "num_leaves": 15,
-    "min_child_samples": 40,
-    "subsample": 0.8,
-    "subsample_freq": 1,
-    "colsample_bytree": 0.8,
-    "reg_lambda": 1.0,
-}
-
 
 class GradientBoostedModel(BaseEstimator):
     """A LightGBM classifier or regressor that encodes feature rows itself.
@@ -54,7 +44,7 @@ class GradientBoostedModel(BaseEstimator):
 
     def _estimator(self) -> lgb.LGBMModel:
         kind = lgb.LGBMClassifier if self.task == "classification" else lgb.LGBMRegressor
-        settings = {**DEFAULT_PARAMS, **(self.params or {})}
+        settings = dict(self.params or {})  # LightGBM's own defaults for the rest
         if self.objective:
             settings["objective"] = self.objective
         return kind(

@@ -62,24 +62,64 @@ def plan_folds(frame: pd.DataFrame, horizon_days: int) -> Folds:
     return Folds(OUT_OF_TIME, known, calibration, validation_fit, validation)
 
 
+def classifier_params() -> dict[str, Any]:
+    """LightGBM parameters of the churn and repurchase models: depth-3 trees, whose exact SHAP
+    values stay cheap (docs/results.md, "Model size")."""
+    return {
+        "learning_rate": 0.1,
+        "num_leaves": 7,
+        "max_depth": 3,
+        "min_child_samples": 40,
+        "subsample": 0.8,
+        "subsample_freq": 1,
+        "colsample_bytree": 0.8,
+        "reg_lambda": 1.0,
+    }
+
+
 @dataclass
 class ModelSettings:
-    """Hyperparameters of one LightGBM model and how it is trained."""
+    """Hyperparameters of one LightGBM model and how it is trained.
+
+    The one source of the models' defaults: the Python API and the commands (`models.<task>`
+    in the config, see custlens.cli.config) train the same models. The defaults are the churn
+    and repurchase models'; `value_settings()` gives the CLV model's. `random_state` and
+    `n_jobs` come from the run's `seed` and `threads` in the commands.
+    """
 
     objective: str | None = None
-    params: dict[str, Any] = field(default_factory=dict)
+    params: dict[str, Any] = field(default_factory=classifier_params)
     n_estimators: int = 150
     early_stopping_rounds: int | None = None  # None: fixed rounds, no validation stage
-    min_rounds: int = 0
-    calibration: str = "none"
+    min_rounds: int = 0  # with early stopping: floor on the chosen rounds
+    calibration: str = "none"  # none | auto | isotonic | sigmoid
     quantiles: list[float] = field(default_factory=list)
     blend_btyd: bool = False  # value models: blend with BG/NBD-Gamma-Gamma (weight chosen OOT)
     n_seeds: int = 1  # > 1: average that many LightGBM models seeded random_state, +1, ...
     quantile_seeds: int = 1  # the same for the quantile (interval) models
-    season_boost: float = 0.0  # extra weight of cutoffs at the scoring day's time of year
+    season_boost: float = 1.0  # extra weight of cutoffs at the scoring day's time of year
     season_width_days: float = 30.0  # how far in days of year that extra weight reaches
     random_state: int = 0
     n_jobs: int = 1
+
+
+def value_settings() -> ModelSettings:
+    """The CLV model's defaults: Tweedie, 100 trees of 15 leaves, blended with BG/NBD x
+    Gamma-Gamma, and 10% and 90% quantile models for the interval."""
+    params = {**classifier_params(), "num_leaves": 15}
+    del params["max_depth"]
+    return ModelSettings(
+        objective="tweedie",
+        params=params,
+        n_estimators=100,
+        quantiles=[0.1, 0.9],
+        blend_btyd=True,
+    )
+
+
+def default_settings() -> dict[str, ModelSettings]:
+    """Every supervised task's default settings."""
+    return {"churn": ModelSettings(), "repurchase": ModelSettings(), "clv": value_settings()}
 
 
 Boosted = GradientBoostedModel | SeedBaggedModel

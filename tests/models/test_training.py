@@ -17,6 +17,7 @@ from custlens.models.training import (
     HELD_OUT,
     OUT_OF_TIME,
     ModelSettings,
+    classifier_params,
     plan_folds,
     train_classifier,
     train_regressor,
@@ -107,6 +108,7 @@ def test_seed_bag_keeps_the_contract(
     train = synthetic_frame[synthetic_frame["as_of"] < synthetic_frame["as_of"].max()]
     test = synthetic_frame[synthetic_frame["as_of"] == synthetic_frame["as_of"].max()]
     kwargs = {"task": task, "objective": objective, "n_estimators": 80, "random_state": 7}
+    kwargs["params"] = classifier_params()  # row and column subsampling: seeds matter
     bag = SeedBaggedModel(**kwargs, n_seeds=3).fit(train, train[label])
     members = [GradientBoostedModel(**{**kwargs, "random_state": 7 + i}) for i in range(3)]
     margins = [m.fit(train, train[label]).predict_margin(test) for m in members]
