@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 from hydra.errors import ConfigCompositionException
 from omegaconf.errors import ConfigKeyError
 
 from custlens.cli.config import flat_params, to_spec
+from custlens.cli.train_job import settings_of
 from custlens.data.load import load_canonical
 from custlens.data.spec import DataSpec
-from custlens.errors import DataError
+from custlens.errors import CustlensError, DataError
+from custlens.models.training import default_settings
 from custlens.tracking.mlflow_io import TrackingSettings
 from tests.helpers import CONF, compose_config
 
@@ -18,10 +22,12 @@ PRIMARY = sorted(p.stem for p in CONF.glob("*.yaml"))
 WITH_DATA = sorted(p.stem for p in CONF.glob("*.yaml") if "  - data:" in p.read_text())
 
 
-def test_expected_data_sources_exist() -> None:
-    assert {"online_retail", "sample", "transactions_csv", "synthetic", "completejourney"} <= set(
-        DATA_OPTIONS
-    )
+@pytest.mark.parametrize("data", DATA_OPTIONS)
+def test_each_data_source_is_named_after_its_file(data: str) -> None:
+    # The registered model (custlens-<data.name>) and score.py's default champion use the name.
+    cfg = compose_config("train", [f"data={data}"])
+    assert cfg.data.name == data
+    assert cfg.register.name == f"custlens-{data}"
 
 
 @pytest.mark.parametrize("primary", WITH_DATA)
@@ -70,8 +76,28 @@ def test_params_are_flat_and_resolved() -> None:
 
 
 @pytest.mark.parametrize("primary", PRIMARY)
-def test_every_primary_config_composes(primary: str) -> None:
-    assert compose_config(primary) is not None
+def test_every_primary_config_resolves_completely(primary: str) -> None:
+    resolved = flat_params(compose_config(primary))
+    assert resolved and not any("${" in str(v) for v in resolved.values())
+
+
+@pytest.mark.parametrize("primary", ["train", "pipeline", "backtest", "tune"])
+def test_commands_train_the_python_apis_default_models(primary: str) -> None:
+    cfg = compose_config(primary, ["seed=7", "threads=1"])
+    expected = {
+        task: replace(settings, random_state=7, n_jobs=1)
+        for task, settings in default_settings().items()
+    }
+    assert settings_of(cfg) == expected
+    changed = settings_of(compose_config(primary, ["models.clv.params.num_leaves=31"]))
+    assert changed["clv"].params["num_leaves"] == 31
+    assert changed["clv"].params["learning_rate"] == expected["clv"].params["learning_rate"]
+
+
+def test_an_unknown_model_setting_is_one_clear_error() -> None:
+    cfg = compose_config("train", ["+models.churn.n_trees=5"])
+    with pytest.raises(CustlensError, match="models.churn"):
+        settings_of(cfg)
 
 
 @pytest.mark.parametrize("primary", ["build_features", "score", "train", "pipeline", "tune"])
