@@ -7,16 +7,14 @@ import pandas as pd
 import pytest
 
 from custlens.errors import CustlensError
+from custlens.models.segment_names import name_segments, rule_name, signals
 from custlens.models.views import (
     RFM_GRID,
     apply_value_tiers,
     lifecycle_stage,
-    name_segments,
     rfm_edges,
     rfm_scores,
     rfm_segment,
-    rule_name,
-    signals,
     value_tiers,
 )
 
