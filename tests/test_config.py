@@ -13,7 +13,7 @@ from custlens.cli.train_job import settings_of
 from custlens.data.load import load_canonical
 from custlens.data.spec import DataSpec
 from custlens.errors import CustlensError, DataError
-from custlens.models.training import default_settings
+from custlens.models.estimators.training import default_settings
 from custlens.tracking.mlflow_io import TrackingSettings
 from tests.helpers import CONF, compose_config
 

@@ -21,7 +21,7 @@ from custlens.cli.errors import exit_on_user_error
 from custlens.data import DataSpec
 from custlens.data.read import read_files
 from custlens.errors import CustlensError
-from custlens.models import metrics
+from custlens.models.evaluation import metrics
 
 register()
 

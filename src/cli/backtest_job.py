@@ -24,9 +24,9 @@ from custlens.engines import EngineSpec, open_engine
 from custlens.errors import CustlensError
 from custlens.features.frames import data_span, rolling_cutoffs, training_frame
 from custlens.features.spec import FeatureSpec, FrameSpec, LabelSpec
-from custlens.models import backtest as bt
-from custlens.models import plots
-from custlens.models.pipeline import Evaluation, backtest
+from custlens.models.evaluation import backtest as bt
+from custlens.models.evaluation import plots
+from custlens.models.evaluation.pipeline import Evaluation, backtest
 from custlens.tracking import mlflow_io
 
 

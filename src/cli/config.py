@@ -17,7 +17,7 @@ from omegaconf import DictConfig, OmegaConf
 from custlens.data.spec import DataSpec
 from custlens.engines.spec import EngineSpec
 from custlens.features.spec import FeatureSpec, FrameSpec, LabelSpec
-from custlens.models.training import default_settings
+from custlens.models.estimators.training import default_settings
 from custlens.tracking.mlflow_io import TrackingSettings
 
 T = TypeVar("T")
@@ -54,8 +54,8 @@ RUN_SETTINGS = ("random_state", "n_jobs")
 
 
 def models_node() -> dict[str, dict[str, Any]]:
-    """`models.<task>` as the code defines it (custlens.models.training.default_settings):
-    the config repeats none of it, and overrides any of it."""
+    """`models.<task>` as the code defines it (`default_settings` of
+    custlens.models.estimators.training): the config repeats none of it, and overrides any."""
     return {
         task: {k: v for k, v in vars(settings).items() if k not in RUN_SETTINGS}
         for task, settings in default_settings().items()

@@ -25,10 +25,17 @@ from custlens.features.catalogue import catalogue
 from custlens.features.frames import can_judge, data_span, rolling_cutoffs, training_frame
 from custlens.features.source import Transactions
 from custlens.features.spec import FeatureSpec, FrameSpec, LabelSpec
-from custlens.models import leaderboard, plots, views
-from custlens.models.pipeline import BacktestSummary, Evaluation, backtest, fit_models, summarise
-from custlens.models.segmentation import CustomerSegmenter
-from custlens.models.training import ModelSettings
+from custlens.models import rules
+from custlens.models.estimators.segmentation import CustomerSegmenter
+from custlens.models.estimators.training import ModelSettings
+from custlens.models.evaluation import leaderboard, plots
+from custlens.models.evaluation.pipeline import (
+    BacktestSummary,
+    Evaluation,
+    backtest,
+    fit_models,
+    summarise,
+)
 from custlens.scoring.scorer import Scorer
 from custlens.tracking import mlflow_io, registry
 
@@ -228,12 +235,12 @@ def build_scorer(
     fspec = to_spec(cfg.features, FeatureSpec)
     inputs = model_inputs(today)
     clv_today = models.clv.predict(today)
-    _, thresholds = views.value_tiers(clv_today, shares=tuple(cfg.scoring.tier_shares))
+    _, thresholds = rules.value_tiers(clv_today, shares=tuple(cfg.scoring.tier_shares))
     quantiles = cfg.models.clv.quantiles
     return Scorer(
         models=models,
         segmenter=segmenter,
-        rfm_edges=views.rfm_edges(today),
+        rfm_edges=rules.rfm_edges(today),
         tier_thresholds=thresholds,
         risk_bands=tuple(cfg.scoring.risk_bands),
         feature_dtypes={c: str(inputs[c].dtype) for c in inputs.columns if c != "as_of"},

@@ -1,8 +1,8 @@
 """SHAP figures with plain-language feature labels: importance bars, beeswarm, dependence,
 a single customer's waterfall, and what drives each segment.
 
-Object-API matplotlib like `custlens.models.plots`: each function returns a new Figure and
-saves, shows or logs nothing.
+Object-API matplotlib like `custlens.models.evaluation.plots`: each function returns a new
+Figure and saves, shows or logs nothing.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from matplotlib.figure import Figure
 
 from custlens.errors import CustlensError
 from custlens.explain.shap_views import Explanation, importance, top_columns
-from custlens.models import plots
+from custlens.models.evaluation import plots
 
 _WIDTH = 7.0
 _NEUTRAL = "0.45"

@@ -24,8 +24,8 @@ from custlens.explain import figures, shap_views
 from custlens.explain.aggregates import ScoredBase
 from custlens.explain.shap_views import Explanation
 from custlens.features.build import ATTRIBUTE_PREFIX
-from custlens.models import plots
-from custlens.models.pipeline import BacktestSummary
+from custlens.models.evaluation import plots
+from custlens.models.evaluation.pipeline import BacktestSummary
 from custlens.privacy import pseudonymise
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"

@@ -17,7 +17,7 @@ import pandas as pd
 from custlens.errors import CustlensError
 from custlens.features.build import ATTRIBUTE_PREFIX
 from custlens.features.catalogue import context_features, inline
-from custlens.models.gbm import GradientBoostedModel
+from custlens.models.estimators.gbm import GradientBoostedModel
 
 TASKS = ("churn", "repurchase", "clv")
 OUTCOMES = {

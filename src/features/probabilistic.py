@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from custlens.errors import CustlensError
-from custlens.models.btyd import BetaGeoModel, GammaGammaModel
+from custlens.models.estimators.btyd import BetaGeoModel, GammaGammaModel
 
 BTYD_COLUMNS = (
     "btyd_p_alive",

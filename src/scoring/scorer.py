@@ -11,10 +11,10 @@ from custlens import runtime
 from custlens.errors import CustlensError
 from custlens.features.catalogue import Feature
 from custlens.features.spec import FeatureSpec
-from custlens.models import views
-from custlens.models.gbm import GradientBoostedModel, SeedBaggedModel
-from custlens.models.pipeline import BacktestSummary, TrainedModels
-from custlens.models.segmentation import CustomerSegmenter
+from custlens.models import rules
+from custlens.models.estimators.gbm import GradientBoostedModel, SeedBaggedModel
+from custlens.models.estimators.segmentation import CustomerSegmenter
+from custlens.models.evaluation.pipeline import BacktestSummary, TrainedModels
 from custlens.scoring.reasons import top_reasons
 
 OUTPUT_COLUMNS = (
@@ -97,17 +97,17 @@ class Scorer:
                 "segment_id": named["segment_id"].to_numpy(np.int64),
                 "segment_name": named["segment_name"].astype("string").to_numpy(),
                 "segment_action": named["segment_action"].astype("string").to_numpy(),
-                "rfm_segment": views.rfm_scores(features, self.rfm_edges)[
+                "rfm_segment": rules.rfm_scores(features, self.rfm_edges)[
                     "rfm_segment"
                 ].to_numpy(),
-                "lifecycle_stage": views.lifecycle_stage(features).to_numpy(),
+                "lifecycle_stage": rules.lifecycle_stage(features).to_numpy(),
                 "churn_probability": churn,
                 "churn_risk": self.risk_band(churn),
                 "repurchase_probability": m.repurchase.predict_proba(features, matrix),
                 "clv": clv,
                 "clv_low": low,
                 "clv_high": high,
-                "value_tier": views.apply_value_tiers(clv, self.tier_thresholds).to_numpy(),
+                "value_tier": rules.apply_value_tiers(clv, self.tier_thresholds).to_numpy(),
                 "top_reasons": top_reasons(churn_contributions, features, labels),
                 "value_reasons": top_reasons(value_contributions, features, labels),
                 "model_version": self.model_version,

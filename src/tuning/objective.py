@@ -13,9 +13,14 @@ import numpy as np
 import optuna
 import pandas as pd
 
-from custlens.models import metrics
-from custlens.models.pipeline import LABELS
-from custlens.models.training import ModelSettings, boosted_model, plan_folds, sample_weights
+from custlens.models.estimators.training import (
+    ModelSettings,
+    boosted_model,
+    plan_folds,
+    sample_weights,
+)
+from custlens.models.evaluation import metrics
+from custlens.models.evaluation.pipeline import LABELS
 
 REPORT_EVERY = 25  # boosting rounds between pruning checks
 
@@ -64,9 +69,9 @@ def objective(
 ) -> float:
     """The validation score of the model training would fit with the trial's parameters.
 
-    The same model as `custlens.models.training` builds from `base` (seed bags, rounds, early
-    stopping floored at `min_rounds`, season weights), fitted on the validation-fitting rows
-    and scored on the validation fold."""
+    The same model as `custlens.models.estimators.training` builds from `base` (seed bags,
+    rounds, early stopping floored at `min_rounds`, season weights), fitted on the
+    validation-fitting rows and scored on the validation fold."""
     folds = plan_folds(frame, horizon_days)
     fit, val = frame.loc[folds.validation_fit], frame.loc[folds.validation]
     label = LABELS[task]

@@ -11,7 +11,7 @@ import pytest
 from custlens.cli import train_job
 from custlens.cli.config import compose_config
 from custlens.cli.errors import exit_on_user_error
-from custlens.models.training import HELD_OUT, OUT_OF_TIME
+from custlens.models.estimators.training import HELD_OUT, OUT_OF_TIME
 from tests.helpers import run_script
 
 ENDS = {6: "2021-06-30", 7: "2021-07-31", 9: "2021-09-30", 12: "2021-12-31"}

@@ -10,8 +10,8 @@ import pandas as pd
 import pytest
 
 from custlens.errors import CustlensError
-from custlens.models import backtest as bt
-from custlens.models.pipeline import Evaluation
+from custlens.models.evaluation import backtest as bt
+from custlens.models.evaluation.pipeline import Evaluation
 
 
 def evaluation(cutoff: str, seed: int, n: int = 800) -> Evaluation:

@@ -15,8 +15,12 @@ from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 
 from custlens.errors import CustlensError
-from custlens.models import btyd
-from custlens.models.btyd import BetaGeoModel, GammaGammaModel, summary_from_transactions
+from custlens.models.estimators import btyd
+from custlens.models.estimators.btyd import (
+    BetaGeoModel,
+    GammaGammaModel,
+    summary_from_transactions,
+)
 
 REPO = Path(__file__).resolve().parents[2]
 SHARED = Path(os.environ.get("CUSTLENS_SHARED_DATA", REPO.parent / "shared" / "data"))

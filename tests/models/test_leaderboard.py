@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from custlens.models.leaderboard import baseline_gaps, headline_score, should_promote
+from custlens.models.evaluation.leaderboard import baseline_gaps, headline_score, should_promote
 
 BOARD = pd.DataFrame(
     [

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from sklearn import metrics as sk
 
 from custlens.errors import CustlensError
-from custlens.models import metrics as m
+from custlens.models.evaluation import metrics as m
 
 # --- hand-computed examples -------------------------------------------------------------
 

@@ -12,7 +12,7 @@ import pytest
 from matplotlib.figure import Figure
 
 from custlens.errors import CustlensError
-from custlens.models import plots
+from custlens.models.evaluation import plots
 
 RNG = np.random.default_rng(0)
 N = 400

@@ -6,9 +6,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from custlens.models.gbm import GradientBoostedModel, SeedBaggedModel
-from custlens.models.seasons import days_apart_in_year, scoring_day, season_weights
-from custlens.models.training import ModelSettings, train_classifier
+from custlens.models.estimators.gbm import GradientBoostedModel, SeedBaggedModel
+from custlens.models.estimators.seasons import days_apart_in_year, scoring_day, season_weights
+from custlens.models.estimators.training import ModelSettings, train_classifier
 
 HORIZON = 30
 

@@ -14,8 +14,12 @@ from sklearn.exceptions import NotFittedError
 from custlens.data.synthetic import generate_transactions
 from custlens.errors import CustlensError
 from custlens.features.build import build_features
-from custlens.models.segment_names import PROSPECT_ID
-from custlens.models.segmentation import DEFAULT_FEATURES, PROFILE_FEATURES, CustomerSegmenter
+from custlens.models.estimators.segment_names import PROSPECT_ID
+from custlens.models.estimators.segmentation import (
+    DEFAULT_FEATURES,
+    PROFILE_FEATURES,
+    CustomerSegmenter,
+)
 
 
 @pytest.fixture(scope="module")

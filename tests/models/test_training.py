@@ -8,12 +8,10 @@ import pytest
 import shap
 
 from custlens.errors import CustlensError
-from custlens.models import metrics
-from custlens.models.calibration import Calibrator
-from custlens.models.encoding import FeatureEncoder
-from custlens.models.gbm import GradientBoostedModel, SeedBaggedModel
-from custlens.models.pipeline import backtest
-from custlens.models.training import (
+from custlens.models.estimators.calibration import Calibrator
+from custlens.models.estimators.encoding import FeatureEncoder
+from custlens.models.estimators.gbm import GradientBoostedModel, SeedBaggedModel
+from custlens.models.estimators.training import (
     HELD_OUT,
     OUT_OF_TIME,
     ModelSettings,
@@ -22,6 +20,8 @@ from custlens.models.training import (
     train_classifier,
     train_regressor,
 )
+from custlens.models.evaluation import metrics
+from custlens.models.evaluation.pipeline import backtest
 from tests.models.conftest import HORIZON
 
 FAST = ModelSettings(n_estimators=150, early_stopping_rounds=20, min_rounds=30)
@@ -202,7 +202,7 @@ def test_backtest_beats_chance_and_reports_every_baseline(synthetic_frame: pd.Da
 
 
 def test_blend_weight_is_chosen_out_of_time() -> None:
-    from custlens.models.training import blend, choose_blend
+    from custlens.models.estimators.training import blend, choose_blend
 
     rng = np.random.default_rng(1)
     y = rng.gamma(1.0, 100.0, 2000)

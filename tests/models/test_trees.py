@@ -6,7 +6,7 @@ import lightgbm as lgb
 import numpy as np
 import pytest
 
-from custlens.models import trees
+from custlens.models.estimators import trees
 
 
 def data(seed: int, n: int = 3000) -> tuple[np.ndarray, np.ndarray]:

@@ -5,9 +5,9 @@ from __future__ import annotations
 import optuna
 import pandas as pd
 
-from custlens.models import training
-from custlens.models.gbm import SeedBaggedModel
-from custlens.models.training import ModelSettings
+from custlens.models.estimators import training
+from custlens.models.estimators.gbm import SeedBaggedModel
+from custlens.models.estimators.training import ModelSettings
 from custlens.tuning import objective as tuning
 from tests.models.conftest import HORIZON
 

@@ -10,8 +10,8 @@ import pandas as pd
 from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
-from custlens.models import trees
-from custlens.models.encoding import FeatureEncoder
+from custlens.models.estimators import trees
+from custlens.models.estimators.encoding import FeatureEncoder
 
 Matrix = np.ndarray | None  # a model matrix computed already (`FeatureEncoder.matrix`)
 
@@ -120,7 +120,7 @@ class GradientBoostedModel(BaseEstimator):
         """The raw score and the exact tree SHAP values (raw score units) of each row, in one
         pass; the last column of the values is the bias.
 
-        Equal to LightGBM's raw score and `pred_contrib` (`custlens.models.trees`), at a
+        Equal to LightGBM's raw score and `pred_contrib` (`custlens.models.estimators.trees`), at a
         fraction of the latter's cost per row.
         """
         check_is_fitted(self)
@@ -134,7 +134,8 @@ class GradientBoostedModel(BaseEstimator):
         return self.explain(X, matrix)[1]
 
     def compiled_trees(self) -> trees.CompiledTrees:
-        """The trees compiled by `custlens.models.trees` on first use and kept (not pickled)."""
+        """The trees compiled by `custlens.models.estimators.trees` on first use and kept (not
+        pickled)."""
         check_is_fitted(self)
         if getattr(self, "_compiled", None) is None:
             dump = self.model_.booster_.dump_model(num_iteration=self.best_iteration_)

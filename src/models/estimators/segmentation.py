@@ -19,7 +19,7 @@ algorithm on Euclidean centroid distance; unmatched new clusters get fresh ids a
 maximum, in value order. Note that `sklearn.base.clone` unfits ``previous`` like any estimator
 parameter: pass a fitted model again after cloning.
 
-Names, descriptions and actions follow the rule table of `custlens.models.segment_names`.
+Names, descriptions and actions follow the rule table of `segment_names` (beside this module).
 """
 
 from __future__ import annotations
@@ -41,8 +41,8 @@ from sklearn.preprocessing import FunctionTransformer, RobustScaler
 from sklearn.utils.validation import check_is_fitted
 
 from custlens.errors import CustlensError
-from custlens.models.segment_names import PROSPECT_ID, name_segments
-from custlens.models.views import has_purchase, require_columns
+from custlens.models.estimators.segment_names import PROSPECT_ID, name_segments
+from custlens.models.rules import has_purchase, require_columns
 
 METHODS = ("kmeans", "gmm")
 DEFAULT_FEATURES = (

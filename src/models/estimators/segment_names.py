@@ -1,8 +1,8 @@
 """Behavioural segment names, descriptions and actions, by rule from a segment's profile.
 
 The naming table is a module constant (`SEGMENT_RULES`, first match wins), read by
-`custlens.models.segmentation` to name the clusters it finds; customers without a purchase
-form the reserved segment `PROSPECT_ID`.
+`custlens.models.estimators.segmentation` to name the clusters it finds; customers without a
+purchase form the reserved segment `PROSPECT_ID`.
 """
 
 from __future__ import annotations

@@ -7,8 +7,8 @@ import pandas as pd
 import pytest
 
 from custlens.errors import CustlensError
-from custlens.models.segment_names import name_segments, rule_name, signals
-from custlens.models.views import (
+from custlens.models.estimators.segment_names import name_segments, rule_name, signals
+from custlens.models.rules import (
     RFM_GRID,
     apply_value_tiers,
     lifecycle_stage,

@@ -21,7 +21,7 @@ from matplotlib.ticker import PercentFormatter
 from numpy.typing import ArrayLike
 
 from custlens.errors import CustlensError
-from custlens.models import metrics
+from custlens.models.evaluation import metrics
 
 FIGSIZE = (6.0, 4.5)
 DPI = 110
@@ -97,8 +97,9 @@ def reliability_figure(
 def reliability_table_figure(
     tables: Mapping[str, pd.DataFrame], probabilities: Mapping[str, np.ndarray] | None = None
 ) -> Figure:
-    """Reliability diagram from reliability tables (`custlens.models.metrics`); the strip of
-    predicted probabilities shows the bin sizes when the probabilities themselves are not given."""
+    """Reliability diagram from reliability tables (`custlens.models.evaluation.metrics`); the
+    strip of predicted probabilities shows the bin sizes when the probabilities themselves are
+    not given."""
     fig = _figure()
     grid = fig.add_gridspec(2, 1, height_ratios=(3, 1))
     ax = fig.add_subplot(grid[0])
@@ -151,7 +152,7 @@ def decile_figure(y: ArrayLike, values: Mapping[str, ArrayLike]) -> Figure:
 
 
 def decile_table_figure(tables: Mapping[str, pd.DataFrame]) -> Figure:
-    """The decile chart from decile tables (`custlens.models.metrics.decile_table`)."""
+    """The decile chart from decile tables (`custlens.models.evaluation.metrics.decile_table`)."""
     fig, ax = _axes(
         "Lifetime value by predicted decile",
         "Predicted decile (1 = highest predicted value)",

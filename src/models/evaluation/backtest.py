@@ -1,9 +1,9 @@
 """A backtest over several cutoffs, with the uncertainty of every comparison.
 
 Each test cutoff gets its own training on only what was known before it (an `Evaluation` of
-`custlens.models.pipeline.backtest`); this module turns a list of them into one table: per
-cutoff and pooled over the cutoffs, every headline metric of custlens and of every baseline,
-and custlens's paired difference to the best baseline with a 95% bootstrap interval
+`custlens.models.evaluation.pipeline.backtest`); this module turns a list of them into one
+table: per cutoff and pooled over the cutoffs, every headline metric of custlens and of every
+baseline, and custlens's paired difference to the best baseline with a 95% bootstrap interval
 (customers resampled within each cutoff; the pooled difference is the mean over the cutoffs).
 """
 
@@ -17,9 +17,9 @@ import numpy as np
 import pandas as pd
 
 from custlens.errors import CustlensError
-from custlens.models import metrics
-from custlens.models.leaderboard import LOWER_IS_BETTER
-from custlens.models.pipeline import Evaluation
+from custlens.models.evaluation import metrics
+from custlens.models.evaluation.leaderboard import LOWER_IS_BETTER
+from custlens.models.evaluation.pipeline import Evaluation
 
 POOLED = "pooled"
 Metric = Callable[[np.ndarray, np.ndarray], float]

@@ -8,8 +8,7 @@ import numpy as np
 import pandas as pd
 
 from custlens.errors import CustlensError
-from custlens.models import baselines, metrics
-from custlens.models.training import (
+from custlens.models.estimators.training import (
     CalibratedClassifier,
     ModelSettings,
     ValueRegressor,
@@ -17,6 +16,7 @@ from custlens.models.training import (
     train_classifier,
     train_regressor,
 )
+from custlens.models.evaluation import baselines, metrics
 
 TASKS = ("churn", "repurchase", "clv")
 LABELS = {"churn": "churned", "repurchase": "repurchased", "clv": "future_value"}
@@ -38,7 +38,7 @@ def fit_models(
     tasks: list[str],
     intervals: bool = True,
 ) -> TrainedModels:
-    """Train the requested supervised models out of time (see custlens.models.training);
+    """Train the requested supervised models out of time (see custlens.models.estimators.training);
     the CLV interval models only with `intervals`."""
     out = TrainedModels()
     for task in tasks:

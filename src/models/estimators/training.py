@@ -20,9 +20,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from custlens.models.calibration import Calibrator
-from custlens.models.gbm import GradientBoostedModel, Matrix, SeedBaggedModel
-from custlens.models.seasons import scoring_day, season_weights
+from custlens.models.estimators.calibration import Calibrator
+from custlens.models.estimators.gbm import GradientBoostedModel, Matrix, SeedBaggedModel
+from custlens.models.estimators.seasons import scoring_day, season_weights
 from custlens.sampling import stable_unit
 
 OUT_OF_TIME, HELD_OUT = "out of time", "held-out customers"
@@ -146,7 +146,7 @@ def sample_weights(
 ) -> np.ndarray | None:
     """Weights of `part`'s rows for a model trained on `frame` (None: unweighted): its cutoffs
     lean towards the time of year the model will score, where `frame`'s last labels end
-    (`custlens.models.seasons`)."""
+    (`custlens.models.estimators.seasons`)."""
     target = scoring_day(frame["as_of"], horizon_days)
     return season_weights(part["as_of"], target, s.season_boost, s.season_width_days)
 
@@ -241,7 +241,7 @@ def blend(model_value: np.ndarray, features: pd.DataFrame, weight: float) -> np.
 
 def choose_blend(y: np.ndarray, model_value: np.ndarray, features: pd.DataFrame) -> float:
     """The weight with the best normalized Gini on the calibration fold (ties: more LightGBM)."""
-    from custlens.models.metrics import normalized_gini
+    from custlens.models.evaluation.metrics import normalized_gini
 
     if BTYD_VALUE not in features or y.sum() <= 0:
         return 1.0
