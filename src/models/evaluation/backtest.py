@@ -42,10 +42,6 @@ METRICS: dict[str, dict[str, Metric]] = {
     },
 }
 PROBABILITY_METRICS = frozenset({"ece", "brier"})
-HEADLINE = {
-    "churn": ("roc_auc", "ece", "top_decile_lift"),
-    "clv": ("gini", "top_decile_capture", "spearman"),
-}
 
 
 def backtest_cutoffs(latest: date, count: int, step_days: int) -> list[date]:
