@@ -13,7 +13,7 @@ from custlens.cli.train_job import settings_of
 from custlens.data.load import load_canonical
 from custlens.data.spec import DataSpec
 from custlens.errors import CustlensError, DataError
-from custlens.models.estimators.training import default_settings
+from custlens.models.tasks import default_settings
 from custlens.tracking.mlflow_io import TrackingSettings
 from tests.helpers import CONF, compose_config
 
@@ -114,3 +114,33 @@ def test_every_engine_composes(primary: str, engine: str) -> None:
 def test_engine_typo_fails_at_composition() -> None:
     with pytest.raises(ConfigCompositionException):
         compose_config("score", ["engine=spark", "engine.mastr=x"])
+
+
+def test_segmenter_class_and_settings_come_from_the_config() -> None:
+    from hydra.utils import instantiate
+
+    from custlens.cli.train_job import fit_segmenter
+    from custlens.models.estimators.segmentation import CustomerSegmenter
+
+    cfg = compose_config("train", ["segmentation.method=gmm", "segmentation.k_range=[3,5]"])
+    segmenter = instantiate(cfg.segmentation, _convert_="all")
+    assert isinstance(segmenter, CustomerSegmenter)
+    assert (segmenter.method, segmenter.k_range) == ("gmm", [3, 5])
+    assert compose_config("train").segmentation.k_range == list(CustomerSegmenter().k_range)
+    with pytest.raises(CustlensError, match="segmentation"):
+        fit_segmenter(compose_config("train", ["+segmentation.n_clusters=3"]), None, None)
+
+
+def test_settings_nodes_refuse_unknown_keys() -> None:
+    for override in ("scoring.risk_band=[0.5,0.8]", "register.nam=x", "tuning.n_trial=3"):
+        with pytest.raises((ConfigCompositionException, ConfigKeyError)):
+            compose_config("tune", [override])
+    with pytest.raises((ConfigCompositionException, ConfigKeyError)):
+        compose_config("report", ["report.shap_row=5"])
+
+
+@pytest.mark.parametrize("primary", ["train", "score"])
+def test_the_protocol_experiment_bundle(primary: str) -> None:
+    cfg = compose_config(primary, ["+experiment=protocol"])
+    assert cfg.data.name == "transactions_csv" and cfg.horizon_days == 90
+    assert cfg.data.path.endswith("custlens-protocol/HISTORY.csv")

@@ -38,10 +38,10 @@ def test_duckdb_and_the_scorer_take_the_thread_count(trained) -> None:
     assert connect().raw_sql("SELECT current_setting('threads')").fetchone()[0] == 1
     scorer = trained.scorer
     scorer.use_threads(2)
-    assert scorer.models.churn.model.model_.n_jobs == 2
+    assert scorer.models.churn.model_.model_.n_jobs == 2
     assert numba.get_num_threads() == min(2, numba.config.NUMBA_NUM_THREADS)
     scorer.use_threads()
-    assert scorer.models.clv.model.model_.n_jobs == 1 and numba.get_num_threads() == 1
+    assert scorer.models.clv.model_.model_.n_jobs == 1 and numba.get_num_threads() == 1
 
 
 def test_training_settings_take_the_thread_count(monkeypatch) -> None:

@@ -92,6 +92,11 @@ def main(cfg: DictConfig) -> None:
         truth(lines, cutoff, cfg.horizon_days).to_parquet(folder / "truth.parquet")
         print(f"wrote {folder / 'HISTORY.csv'} and {folder / 'truth.parquet'}")
     elif cfg.step == "judge":
+        missing = [n for n in ("truth.parquet", "SCORES.parquet") if not (folder / n).exists()]
+        if missing:
+            raise CustlensError(
+                f"{folder} lacks {' and '.join(missing)}: run step=prepare, then train and score"
+            )
         figures = judge(
             pd.read_parquet(folder / "truth.parquet"), pd.read_parquet(folder / "SCORES.parquet")
         )

@@ -19,7 +19,7 @@ from omegaconf import DictConfig
 from custlens.cli.config import to_spec
 from custlens.cli.output import save_figure_atomically, write_atomically, write_text_atomically
 from custlens.cli.runs import load_data, tracked
-from custlens.cli.train_job import SUPERVISED, settings_of
+from custlens.cli.train_job import settings_of
 from custlens.engines import EngineSpec, open_engine
 from custlens.errors import CustlensError
 from custlens.features.frames import data_span, rolling_cutoffs, training_frame
@@ -27,6 +27,7 @@ from custlens.features.spec import FeatureSpec, FrameSpec, LabelSpec
 from custlens.models.evaluation import backtest as bt
 from custlens.models.evaluation import plots
 from custlens.models.evaluation.pipeline import Evaluation, backtest
+from custlens.models.tasks import SUPERVISED
 from custlens.tracking import mlflow_io
 
 

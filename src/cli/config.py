@@ -14,10 +14,18 @@ from hydra import compose, initialize_config_dir
 from hydra.core.config_store import ConfigStore
 from omegaconf import DictConfig, OmegaConf
 
+from custlens.cli.settings import (
+    ExplainSettings,
+    RegisterSettings,
+    ReportSettings,
+    ScoringSettings,
+    TuningSettings,
+    segmentation_node,
+)
 from custlens.data.spec import DataSpec
 from custlens.engines.spec import EngineSpec
 from custlens.features.spec import FeatureSpec, FrameSpec, LabelSpec
-from custlens.models.estimators.training import default_settings
+from custlens.models.tasks import default_settings
 from custlens.tracking.mlflow_io import TrackingSettings
 
 T = TypeVar("T")
@@ -47,6 +55,12 @@ def register() -> None:
     store.store(group="engine", name="schema", node=EngineSpec)
     store.store(group="frames", name="default", node=FrameSpec)
     store.store(group="models", name="default", node=models_node())
+    store.store(group="segmentation", name="default", node=segmentation_node())
+    store.store(group="scoring", name="default", node=ScoringSettings)
+    store.store(group="register", name="default", node=RegisterSettings)
+    store.store(group="explain", name="default", node=ExplainSettings)
+    store.store(group="report", name="default", node=ReportSettings)
+    store.store(group="tuning", name="default", node=TuningSettings)
 
 
 # Set from the run's `seed` and `threads`, not per model.
@@ -55,7 +69,7 @@ RUN_SETTINGS = ("random_state", "n_jobs")
 
 def models_node() -> dict[str, dict[str, Any]]:
     """`models.<task>` as the code defines it (`default_settings` of
-    custlens.models.estimators.training): the config repeats none of it, and overrides any."""
+    custlens.models.tasks): the config repeats none of it, and overrides any."""
     return {
         task: {k: v for k, v in vars(settings).items() if k not in RUN_SETTINGS}
         for task, settings in default_settings().items()

@@ -15,6 +15,7 @@ from custlens.cli import report_job, score_job, train_job
 from custlens.cli.config import to_spec
 from custlens.cli.output import check_output
 from custlens.cli.runs import tracked
+from custlens.cli.settings import ReportSettings
 from custlens.engines import EngineSpec, open_engine
 from custlens.explain.aggregates import ScoredBase, shap_sample
 from custlens.explain.report import explain_drivers
@@ -25,7 +26,7 @@ def command(cfg: DictConfig) -> None:
     output = Path(cfg.scores.output)
     output.parent.mkdir(parents=True, exist_ok=True)
     check_output(output, overwrite=cfg.scores.overwrite)  # refuse before hours of training
-    settings = to_spec(cfg.report, report_job.ReportSettings)
+    settings = to_spec(cfg.report, ReportSettings)
     if settings.output:  # the default path is only known once the data's last day is
         check_output(settings.output, settings.overwrite, suffixes=(".html",))
     with tracked(cfg) as run:

@@ -3,7 +3,6 @@ main pipeline, and the SHAP plots logged with every training run."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 
 import ibis
@@ -14,12 +13,14 @@ from custlens.cli.config import to_spec
 from custlens.cli.output import check_output, save_figure_atomically, write_text_atomically
 from custlens.cli.runs import load_data, required_as_of, tracked
 from custlens.cli.score_job import default_model
+from custlens.cli.settings import ReportSettings
 from custlens.data import LoadedData
 from custlens.engines import EngineSpec, open_engine
 from custlens.errors import CustlensError
 from custlens.explain import figures, shap_views
 from custlens.explain.aggregates import ScoredBase
 from custlens.explain.report import Drivers, build_report, explain_drivers, render
+from custlens.models.tasks import SUPERVISED
 from custlens.privacy import new_salt, pseudonym
 from custlens.scoring.batch import DEFAULT_CHUNK, check_reconciliation, features_as_of
 from custlens.scoring.blocks import score_in_blocks
@@ -39,19 +40,8 @@ def customer_outputs(output: str | None, customer_id: str, overwrite: bool) -> d
         task: check_output(
             stem.with_name(f"{stem.stem}_{task}{suffix}"), overwrite, suffixes=(".png", ".svg")
         )
-        for task in shap_views.TASKS
+        for task in SUPERVISED
     }
-
-
-@dataclass(frozen=True)
-class ReportSettings:
-    """Where the report goes and how much SHAP it computes."""
-
-    output: str | None = None  # default: reports/<data>_<as_of>.html
-    overwrite: bool = True
-    shap_rows: int = 2000
-    id_salt: str | None = None  # default: a fresh salt per run, never stored
-    seed: int = 0
 
 
 def default_report_path(data_name: str, as_of: str) -> Path:
@@ -142,7 +132,7 @@ def explain_customer(
         )
     row = features.loc[found]
     scores = scorer.score(row)
-    for task in shap_views.TASKS:
+    for task in SUPERVISED:
         explanation = shap_views.explain(scorer, row, task)
         path = outputs[task]
         # Written locally only: a per-customer output is not logged to the shared store.

@@ -9,6 +9,8 @@ from typing import Any
 
 import ibis
 import pandas as pd
+from hydra.errors import InstantiationException
+from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
 
 from custlens import runtime
@@ -36,10 +38,9 @@ from custlens.models.evaluation.pipeline import (
     fit_models,
     summarise,
 )
+from custlens.models.tasks import SUPERVISED
 from custlens.scoring.scorer import Scorer
 from custlens.tracking import mlflow_io, registry
-
-SUPERVISED = ("churn", "repurchase", "clv")
 
 
 def settings_of(cfg: DictConfig) -> dict[str, ModelSettings]:
@@ -107,11 +108,16 @@ def log_evaluation(evaluation: Evaluation) -> None:
 
 
 def fit_segmenter(cfg: DictConfig, features: pd.DataFrame, previous: Any) -> CustomerSegmenter:
-    """Clustering of the customers known at the last day, ids matched to the champion's."""
-    k_low, k_high = cfg.segmentation.k_range
-    segmenter = CustomerSegmenter(
-        cfg.segmentation.method, (k_low, k_high), random_state=cfg.seed, previous=previous
-    ).fit(features)
+    """Clustering of the customers known at the last day, ids matched to the champion's.
+
+    `segmentation._target_` names the segmenter class (CustomerSegmenter's interface)."""
+    try:
+        segmenter = instantiate(
+            cfg.segmentation, random_state=cfg.seed, previous=previous, _convert_="all"
+        )
+    except InstantiationException as exc:  # an unknown class or setting
+        raise CustlensError(f"segmentation: {exc}") from None
+    segmenter.fit(features)
     with mlflow_io.child_run("segmentation"):
         mlflow_io.log_table(segmenter.selection_, "segmentation/selection.csv")
         mlflow_io.log_table(segmenter.segments_.reset_index(), "segmentation/segments.csv")

@@ -8,10 +8,12 @@ import optuna
 from omegaconf import DictConfig, OmegaConf
 
 from custlens.cli.config import to_spec
+from custlens.cli.output import check_output, write_text_atomically
 from custlens.cli.runs import load_data, tracked
 from custlens.cli.train_job import build_frame, settings_of
 from custlens.engines import EngineSpec, open_engine
 from custlens.errors import CustlensError
+from custlens.models.tasks import task as registered
 from custlens.tracking import mlflow_io
 from custlens.tuning.objective import objective
 
@@ -29,14 +31,32 @@ def log_trial(study: optuna.Study, trial: optuna.trial.FrozenTrial) -> None:
             )
 
 
+def experiment_bundle(cfg: DictConfig, task: str, best: optuna.trial.FrozenTrial) -> str:
+    """The best trial's parameters as an experiment config (`+experiment=NAME`) for
+    scripts/train.py: the tuned model's LightGBM parameters and the horizon they were tuned for."""
+    params = {k: float(f"{v:.6g}") if isinstance(v, float) else v for k, v in best.params.items()}
+    body = {"horizon_days": cfg.horizon_days, "models": {task: {"params": params}}}
+    metric = registered(task).headline
+    return (
+        "# @package _global_\n"
+        f"# Trial {best.number} of Optuna study {cfg.tuning.study_name} on data={cfg.data.name}: "
+        f"validation {metric} {best.value:.4f}.\n"
+        f"# Written by scripts/tune.py; train with it:\n"
+        f"#   scripts/train.py data={cfg.data.name} +experiment={Path(cfg.tuning.bundle).stem}\n"
+        + OmegaConf.to_yaml(OmegaConf.create(body))
+    )
+
+
 def command(cfg: DictConfig) -> None:
-    """Build the frame once on the configured engine, then run the trials; print the best
-    parameters as overrides for scripts/train.py."""
+    """Build the frame once on the configured engine, then run the trials; write the best
+    parameters as an experiment bundle for scripts/train.py."""
     tasks = [t for t in cfg.model.tasks if t != "segmentation"]
     if len(tasks) != 1:
         raise CustlensError("tune one model at a time: model=churn, repurchase or clv")
     task, horizon = tasks[0], cfg.horizon_days
     storage = str(cfg.tuning.storage)
+    Path(cfg.tuning.bundle).parent.mkdir(parents=True, exist_ok=True)
+    bundle = check_output(cfg.tuning.bundle, overwrite=True, suffixes=(".yaml",))
     Path(storage.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
     with tracked(cfg):
         loaded = load_data(cfg)
@@ -63,10 +83,12 @@ def command(cfg: DictConfig) -> None:
         )
         best = study.best_trial
         mlflow_io.log_metrics({"best_validation_score": best.value})
-        overrides = " ".join(f"++models.{task}.params.{k}={v:.6g}" for k, v in best.params.items())
-        mlflow_io.log_text(overrides, "best_overrides.txt")
+        text = experiment_bundle(cfg, task, best)
+        write_text_atomically(text, bundle)
+        mlflow_io.log_text(text, "experiment.yaml")
         print(
             f"{len(study.trials) - done} new trials ({len(study.trials)} in the study); best "
-            f"validation score {best.value:.4f} (trial {best.number}).\nTrain with:\n"
-            f"  .venv/bin/python scripts/train.py {overrides}"
+            f"validation score {best.value:.4f} (trial {best.number}), written to {bundle}.\n"
+            f"Train with:\n  .venv/bin/python scripts/train.py data={cfg.data.name} "
+            f"+experiment={bundle.stem}"
         )

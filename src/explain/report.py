@@ -26,6 +26,7 @@ from custlens.explain.shap_views import Explanation
 from custlens.features.build import ATTRIBUTE_PREFIX
 from custlens.models.evaluation import plots
 from custlens.models.evaluation.pipeline import BacktestSummary
+from custlens.models.tasks import SUPERVISED
 from custlens.privacy import pseudonymise
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -241,7 +242,7 @@ class Drivers:
 
 def explain_drivers(scorer: object, sample: pd.DataFrame, seed: int) -> Drivers:
     """SHAP views of every model on the sample's rows (`aggregates.shap_sample`)."""
-    explanations = {t: shap_views.explain(scorer, sample, t) for t in shap_views.TASKS}
+    explanations = {t: shap_views.explain(scorer, sample, t) for t in SUPERVISED}
     segments = scorer.segmenter.predict_named(sample)["segment_name"].astype(str)
     sections, figs = driver_sections(explanations, segments)
     return Drivers(explanations, sections, {k: png(f) for k, f in figs.items()}, len(sample), seed)

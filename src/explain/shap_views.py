@@ -18,14 +18,8 @@ from custlens.errors import CustlensError
 from custlens.features.build import ATTRIBUTE_PREFIX
 from custlens.features.catalogue import context_features, inline
 from custlens.models.estimators.gbm import GradientBoostedModel
+from custlens.models.tasks import task as registered
 
-TASKS = ("churn", "repurchase", "clv")
-OUTCOMES = {
-    "churn": "churn risk",
-    "repurchase": "chance of a repeat order",
-    "clv": "predicted value",
-}
-UNITS = {"churn": "log-odds", "repurchase": "log-odds", "clv": "log of value"}
 CONTEXT = context_features()
 
 
@@ -42,12 +36,12 @@ class Explanation:
     @property
     def outcome(self) -> str:
         """What the model predicts, in words."""
-        return OUTCOMES[self.task]
+        return registered(self.task).outcome
 
     @property
     def unit(self) -> str:
         """The unit of the SHAP values."""
-        return UNITS[self.task]
+        return registered(self.task).unit
 
     def label(self, column: str) -> str:
         """The plain label of a model column."""
@@ -70,12 +64,10 @@ def label_of(column: str, labels: dict[str, str]) -> str:
 
 def booster(scorer: object, task: str) -> GradientBoostedModel:
     """The LightGBM model of a task inside a scorer."""
-    if task not in TASKS:
-        raise CustlensError(f"task must be one of {TASKS}, not {task!r}")
-    model = getattr(scorer.models, task)
+    model = getattr(scorer.models, registered(task).name)
     if model is None:
         raise CustlensError(f"the scorer has no {task} model")
-    return model.model
+    return model.model_
 
 
 def explain(scorer: object, features: pd.DataFrame, task: str) -> Explanation:

@@ -82,9 +82,9 @@ class Scorer:
         matrix = self._shared_matrix(features)
         labels = {f.name: f for f in self.catalogue}
         # One pass per model gives its raw score and its SHAP values, for the reasons.
-        churn_margin, churn_contributions = m.churn.model.explain(features, matrix)
+        churn_margin, churn_contributions = m.churn.model_.explain(features, matrix)
         churn = m.churn.probability(churn_margin)
-        value_margin, value_contributions = m.clv.model.explain(features, matrix)
+        value_margin, value_contributions = m.clv.model_.explain(features, matrix)
         clv = m.clv.value(value_margin, features)
         named = self.segmenter.predict_named(features)
         low, high = self._interval(features, matrix)
@@ -103,7 +103,7 @@ class Scorer:
                 "lifecycle_stage": rules.lifecycle_stage(features).to_numpy(),
                 "churn_probability": churn,
                 "churn_risk": self.risk_band(churn),
-                "repurchase_probability": m.repurchase.predict_proba(features, matrix),
+                "repurchase_probability": m.repurchase.positive_probability(features, matrix),
                 "clv": clv,
                 "clv_low": low,
                 "clv_high": high,
@@ -127,7 +127,12 @@ class Scorer:
 
     def _boosted(self) -> list[GradientBoostedModel | SeedBaggedModel]:
         m = self.models
-        return [m.churn.model, m.repurchase.model, m.clv.model, *m.clv.quantile_models.values()]
+        return [
+            m.churn.model_,
+            m.repurchase.model_,
+            m.clv.model_,
+            *m.clv.quantile_models_.values(),
+        ]
 
     def _shared_matrix(self, features: pd.DataFrame) -> np.ndarray | None:
         """The model matrix of `features`, once for every model when they share an encoder

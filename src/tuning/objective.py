@@ -19,8 +19,7 @@ from custlens.models.estimators.training import (
     plan_folds,
     sample_weights,
 )
-from custlens.models.evaluation import metrics
-from custlens.models.evaluation.pipeline import LABELS
+from custlens.models.tasks import task as registered
 
 REPORT_EVERY = 25  # boosting rounds between pruning checks
 
@@ -41,10 +40,9 @@ def suggest_params(trial: optuna.Trial, space: dict[str, dict[str, Any]]) -> dic
 
 
 def score(task: str, y: np.ndarray, predicted: np.ndarray) -> float:
-    """The metric a study maximises: ROC-AUC for classifiers, normalized Gini for value."""
-    if task == "clv":
-        return metrics.normalized_gini(y, predicted)
-    return metrics.roc_auc(y, predicted)
+    """The metric a study maximises: the task's headline metric (custlens.models.tasks)."""
+    t = registered(task)
+    return t.metrics[t.headline](y, predicted)
 
 
 def _pruning_callback(trial: optuna.Trial) -> Any:
@@ -74,10 +72,9 @@ def objective(
     validation-fitting rows and scored on the validation fold."""
     folds = plan_folds(frame, horizon_days)
     fit, val = frame.loc[folds.validation_fit], frame.loc[folds.validation]
-    label = LABELS[task]
+    label, kind = registered(task).label, registered(task).kind
     s = replace(base, params={**base.params, **suggest_params(trial, space)})
-    kind = "regression" if task == "clv" else "classification"
-    goal = s.objective or ("tweedie" if task == "clv" else None)
+    goal = s.objective or ("tweedie" if kind == "regression" else None)
     weights = sample_weights(fit, frame, horizon_days, s)
     model = boosted_model(kind, s, goal, s.n_estimators).fit(
         fit,

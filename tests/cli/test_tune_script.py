@@ -7,7 +7,9 @@ from pathlib import Path
 
 import mlflow
 import optuna
+import pytest
 
+from custlens.cli.config import compose_config
 from tests.helpers import run_script
 
 
@@ -18,6 +20,7 @@ def tune(tmp_path: Path, trials: int) -> subprocess.CompletedProcess[str]:
         "model=churn",
         f"tuning.n_trials={trials}",
         f"tuning.storage=sqlite:///{tmp_path / 'study.db'}",
+        f"tuning.bundle={tmp_path / 'experiment' / 'tuned.yaml'}",
         f"tracking.uri=sqlite:///{tmp_path / 'mlruns.db'}",
         f"hydra.run.dir={tmp_path / 'h'}",
     )
@@ -43,4 +46,14 @@ def test_study_resumes_and_trials_are_nested_runs(tmp_path: Path) -> None:
         "trial-2",
         "trial-3",
     ]
-    assert "+models.churn.params.learning_rate=" in second.stdout
+    # The best parameters come back as an experiment bundle that train.py composes.
+    assert "scripts/train.py data=synthetic +experiment=tuned" in second.stdout
+    cfg = compose_config(
+        "train", ["data=synthetic", "+experiment=tuned", f"hydra.searchpath=[file://{tmp_path}]"]
+    )
+    best = study.best_trial.params
+    tuned = cfg.models.churn.params
+    assert set(best) <= set(tuned) and tuned.learning_rate == pytest.approx(
+        best["learning_rate"], rel=1e-5
+    )
+    assert cfg.models.churn.n_estimators == compose_config("train").models.churn.n_estimators

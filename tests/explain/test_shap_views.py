@@ -10,9 +10,10 @@ from custlens.errors import CustlensError
 from custlens.explain import shap_views
 from custlens.explain.aggregates import shap_sample
 from custlens.explain.shap_views import Explanation
+from custlens.models.tasks import SUPERVISED
 
 
-@pytest.mark.parametrize("task", shap_views.TASKS)
+@pytest.mark.parametrize("task", SUPERVISED)
 def test_values_add_up_to_the_models_raw_score(trained, scored, task: str) -> None:
     features, _ = scored
     rows = features.head(200)

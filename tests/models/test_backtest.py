@@ -12,6 +12,7 @@ import pytest
 from custlens.errors import CustlensError
 from custlens.models.evaluation import backtest as bt
 from custlens.models.evaluation.pipeline import Evaluation
+from custlens.models.tasks import TASKS
 
 
 def evaluation(cutoff: str, seed: int, n: int = 800) -> Evaluation:
@@ -50,8 +51,8 @@ def table() -> pd.DataFrame:
 def test_rows_per_cutoff_and_pooled_for_every_metric(table: pd.DataFrame) -> None:
     assert set(table["cutoff"]) == {"2023-01-01", "2023-04-01", bt.POOLED}
     churn = set(table.loc[table["task"] == "churn", "metric"])
-    assert churn == set(bt.METRICS["churn"]) and "repurchase" not in set(table["task"])
-    assert len(table) == 3 * (len(bt.METRICS["churn"]) + len(bt.METRICS["clv"]))
+    assert churn == set(TASKS["churn"].metrics) and "repurchase" not in set(table["task"])
+    assert len(table) == 3 * (len(TASKS["churn"].metrics) + len(TASKS["clv"].metrics))
 
 
 def test_a_better_scorer_wins_with_an_interval_above_zero(table: pd.DataFrame) -> None:

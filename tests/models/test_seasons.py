@@ -8,7 +8,7 @@ import pytest
 
 from custlens.models.estimators.gbm import GradientBoostedModel, SeedBaggedModel
 from custlens.models.estimators.seasons import days_apart_in_year, scoring_day, season_weights
-from custlens.models.estimators.training import ModelSettings, train_classifier
+from custlens.models.estimators.training import CalibratedClassifier, ModelSettings
 
 HORIZON = 30
 
@@ -89,8 +89,8 @@ def test_training_leans_towards_the_scoring_season() -> None:
 
     def mean_prediction(boost: float) -> float:
         settings = ModelSettings(**fast, season_boost=boost, season_width_days=20.0)
-        model = train_classifier(frame, "churned", HORIZON, settings)
-        return float(model.predict_proba(test).mean())
+        model = CalibratedClassifier(HORIZON, settings).fit(frame, frame["churned"])
+        return float(model.positive_probability(test).mean())
 
     plain, leaning = mean_prediction(0.0), mean_prediction(20.0)
     assert plain < 0.45  # the year's mix: a quarter of the cutoffs churn at 80%

@@ -14,11 +14,11 @@ from custlens.models.estimators.gbm import GradientBoostedModel, SeedBaggedModel
 from custlens.models.estimators.training import (
     HELD_OUT,
     OUT_OF_TIME,
+    CalibratedClassifier,
     ModelSettings,
+    ValueRegressor,
     classifier_params,
     plan_folds,
-    train_classifier,
-    train_regressor,
 )
 from custlens.models.evaluation import metrics
 from custlens.models.evaluation.pipeline import backtest
@@ -146,13 +146,20 @@ def test_seed_bag_early_stops_each_member(synthetic_frame: pd.DataFrame) -> None
 
 def test_settings_choose_a_bag_and_single_quantile_models(synthetic_frame: pd.DataFrame) -> None:
     settings = ModelSettings(**{**vars(FAST), "n_seeds": 2, "quantiles": [0.1, 0.9]})
-    classifier = train_classifier(synthetic_frame, "churned", HORIZON, settings)
-    assert isinstance(classifier.model, SeedBaggedModel) and len(classifier.model.members_) == 2
-    regressor = train_regressor(synthetic_frame, "future_value", HORIZON, settings)
-    assert isinstance(regressor.model, SeedBaggedModel)
-    assert all(isinstance(m, GradientBoostedModel) for m in regressor.quantile_models.values())
+    classifier = CalibratedClassifier(HORIZON, settings).fit(
+        synthetic_frame, synthetic_frame["churned"]
+    )
+    assert isinstance(classifier.model_, SeedBaggedModel) and len(classifier.model_.members_) == 2
+    regressor = ValueRegressor(HORIZON, settings).fit(
+        synthetic_frame, synthetic_frame["future_value"]
+    )
+    assert isinstance(regressor.model_, SeedBaggedModel)
+    assert all(isinstance(m, GradientBoostedModel) for m in regressor.quantile_models_.values())
     assert isinstance(
-        train_classifier(synthetic_frame, "churned", HORIZON, FAST).model, GradientBoostedModel
+        CalibratedClassifier(HORIZON, FAST)
+        .fit(synthetic_frame, synthetic_frame["churned"])
+        .model_,
+        GradientBoostedModel,
     )
 
 
@@ -171,19 +178,19 @@ def test_calibrator_repairs_distorted_probabilities() -> None:
 
 
 def test_classifier_with_and_without_calibration(synthetic_frame: pd.DataFrame) -> None:
-    plain = train_classifier(synthetic_frame, "churned", HORIZON, FAST)
-    assert plain.calibrator is None
-    calibrated = train_classifier(
-        synthetic_frame, "churned", HORIZON, ModelSettings(**{**vars(FAST), "calibration": "auto"})
-    )
-    assert calibrated.calibrator.method_ in ("isotonic", "sigmoid")
-    p = calibrated.predict_proba(synthetic_frame.head(50))
+    plain = CalibratedClassifier(HORIZON, FAST).fit(synthetic_frame, synthetic_frame["churned"])
+    assert plain.calibrator_ is None
+    calibrated = CalibratedClassifier(
+        HORIZON, ModelSettings(**{**vars(FAST), "calibration": "auto"})
+    ).fit(synthetic_frame, synthetic_frame["churned"])
+    assert calibrated.calibrator_.method_ in ("isotonic", "sigmoid")
+    p = calibrated.positive_probability(synthetic_frame.head(50))
     assert ((p >= 0) & (p <= 1)).all()
 
 
 def test_regressor_with_quantiles(synthetic_frame: pd.DataFrame) -> None:
     settings = ModelSettings(**{**vars(FAST), "quantiles": [0.1, 0.9]})
-    model = train_regressor(synthetic_frame, "future_value", HORIZON, settings)
+    model = ValueRegressor(HORIZON, settings).fit(synthetic_frame, synthetic_frame["future_value"])
     rows = synthetic_frame.tail(200)
     value = model.predict(rows)
     low, high = model.predict_quantile(rows, 0.1), model.predict_quantile(rows, 0.9)
@@ -212,3 +219,45 @@ def test_blend_weight_is_chosen_out_of_time() -> None:
     assert choose_blend(y, y, features.assign(btyd_expected_value=rng.permutation(y))) == 1.0
     features.loc[0, "btyd_expected_value"] = np.nan
     assert blend(noisy_model, features, 0.5)[0] == noisy_model[0]
+
+
+def test_estimators_follow_the_scikit_learn_contract(synthetic_frame: pd.DataFrame) -> None:
+    from sklearn.base import clone
+    from sklearn.exceptions import NotFittedError
+    from sklearn.model_selection import GroupKFold, cross_validate
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import FunctionTransformer
+
+    unfitted = CalibratedClassifier(HORIZON, FAST)
+    assert clone(unfitted).get_params() == {"horizon_days": HORIZON, "settings": FAST}
+    with pytest.raises(NotFittedError):
+        unfitted.predict_proba(synthetic_frame.head(5))
+    # In a Pipeline, cross-validated on customer groups with scikit-learn's own scorers.
+    pipeline = make_pipeline(FunctionTransformer(), unfitted)
+    y = synthetic_frame["churned"].astype(int)
+    scores = cross_validate(
+        pipeline,
+        synthetic_frame,
+        y,
+        cv=GroupKFold(3),
+        groups=synthetic_frame["customer_id"],
+        scoring="roc_auc",
+    )
+    assert (scores["test_score"] > 0.7).all()
+    fitted = clone(unfitted).fit(synthetic_frame, y)
+    proba = fitted.predict_proba(synthetic_frame.head(50))
+    assert proba.shape == (50, 2) and np.allclose(proba.sum(axis=1), 1.0)
+    assert list(fitted.classes_) == [0, 1] and set(fitted.predict(synthetic_frame)) <= {0, 1}
+    value = ValueRegressor(HORIZON, FAST, intervals=False)
+    r2 = cross_validate(
+        value,
+        synthetic_frame,
+        synthetic_frame["future_value"],
+        cv=GroupKFold(3),
+        groups=synthetic_frame["customer_id"],
+    )["test_score"]
+    assert np.isfinite(r2).all()
+    with pytest.raises(CustlensError, match="as_of"):
+        CalibratedClassifier().fit(synthetic_frame.drop(columns="as_of"), y)
+    with pytest.raises(CustlensError, match="one label per row"):
+        CalibratedClassifier().fit(synthetic_frame, y.head(3))

@@ -19,6 +19,9 @@ Matrix = np.ndarray | None  # a model matrix computed already (`FeatureEncoder.m
 class GradientBoostedModel(BaseEstimator):
     """A LightGBM classifier or regressor that encodes feature rows itself.
 
+    Its defaults are LightGBM's own; the models custlens trains are described by
+    `custlens.models.estimators.training.ModelSettings`.
+
     With a validation set, boosting stops once the validation loss has not improved for
     `early_stopping_rounds` rounds and `best_iteration_` records the best round; without one,
     exactly `n_estimators` rounds are fitted.
@@ -29,8 +32,8 @@ class GradientBoostedModel(BaseEstimator):
         task: str = "classification",
         objective: str | None = None,
         params: dict[str, Any] | None = None,
-        n_estimators: int = 2000,
-        early_stopping_rounds: int = 100,
+        n_estimators: int = 100,
+        early_stopping_rounds: int | None = None,
         random_state: int = 0,
         n_jobs: int = 1,
     ) -> None:
@@ -184,8 +187,8 @@ class SeedBaggedModel(BaseEstimator):
         task: str = "classification",
         objective: str | None = None,
         params: dict[str, Any] | None = None,
-        n_estimators: int = 2000,
-        early_stopping_rounds: int = 100,
+        n_estimators: int = 100,
+        early_stopping_rounds: int | None = None,
         random_state: int = 0,
         n_jobs: int = 1,
         n_seeds: int = 3,

@@ -19,7 +19,10 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
+from sklearn.utils.validation import check_is_fitted
 
+from custlens.errors import CustlensError
 from custlens.models.estimators.calibration import Calibrator
 from custlens.models.estimators.gbm import GradientBoostedModel, Matrix, SeedBaggedModel
 from custlens.models.estimators.seasons import scoring_day, season_weights
@@ -117,11 +120,6 @@ def value_settings() -> ModelSettings:
     )
 
 
-def default_settings() -> dict[str, ModelSettings]:
-    """Every supervised task's default settings."""
-    return {"churn": ModelSettings(), "repurchase": ModelSettings(), "clv": value_settings()}
-
-
 Boosted = GradientBoostedModel | SeedBaggedModel
 
 
@@ -153,7 +151,7 @@ def sample_weights(
 
 def _boosting_rounds(
     frame: pd.DataFrame,
-    label: str,
+    y: np.ndarray,
     folds: Folds,
     task: str,
     s: ModelSettings,
@@ -168,62 +166,92 @@ def _boosting_rounds(
     fit, val = frame.loc[folds.validation_fit], frame.loc[folds.validation]
     stopped = boosted_model(task, s, objective, s.n_estimators).fit(
         fit,
-        fit[label],
-        validation=(val, val[label]),
+        y[folds.validation_fit],
+        validation=(val, y[folds.validation]),
         sample_weight=sample_weights(fit, frame, horizon_days, s),
     )
     return max(stopped.best_iteration_, s.min_rounds)
 
 
 def _fit(
-    part: pd.DataFrame,
     frame: pd.DataFrame,
-    label: str,
+    y: np.ndarray,
+    rows: np.ndarray | None,
     task: str,
     s: ModelSettings,
     objective: str | None,
     rounds: int,
     horizon_days: int,
 ) -> Boosted:
-    """A model of `rounds` rounds on `part` of `frame`, weighted by `sample_weights`."""
+    """A model of `rounds` rounds on the `rows` of `frame` (all: None), weighted by
+    `sample_weights`."""
+    part, target = (frame, y) if rows is None else (frame.loc[rows], y[rows])
     weights = sample_weights(part, frame, horizon_days, s)
-    return boosted_model(task, s, objective, rounds).fit(part, part[label], sample_weight=weights)
+    return boosted_model(task, s, objective, rounds).fit(part, target, sample_weight=weights)
 
 
-@dataclass
-class CalibratedClassifier:
-    """A LightGBM classifier and the calibration map fitted out of time."""
+def _training_inputs(X: pd.DataFrame, y: Any) -> tuple[pd.DataFrame, np.ndarray]:  # noqa: N803
+    """The stacked frame and its labels as an array aligned by position."""
+    if not isinstance(X, pd.DataFrame) or "as_of" not in X:
+        raise CustlensError("X must be a training frame: feature rows with their `as_of` cutoff")
+    target = np.asarray(y)
+    if target.shape != (len(X),):
+        raise CustlensError(f"y must hold one label per row of X ({len(X)}), not {target.shape}")
+    return X, target
 
-    model: Boosted
-    calibrator: Calibrator | None
 
-    def predict_proba(self, features: pd.DataFrame, matrix: Matrix = None) -> np.ndarray:
+class CalibratedClassifier(ClassifierMixin, BaseEstimator):
+    """A LightGBM classifier trained on every cutoff of a stacked training frame, and the
+    calibration map fitted out of time.
+
+    `fit(X, y)`: X the training frame (feature rows with `as_of`, and `customer_id` for a
+    short history's held-out fold), y the 0/1 labels. `settings` default to `ModelSettings()`.
+    """
+
+    def __init__(self, horizon_days: int = 90, settings: ModelSettings | None = None) -> None:
+        self.horizon_days = horizon_days
+        self.settings = settings
+
+    def fit(self, X: pd.DataFrame, y: Any) -> CalibratedClassifier:  # noqa: N803
+        """Fit on every row; with a calibrator, calibrate out of time on the calibration fold,
+        from a model fitted only on what was known before it."""
+        frame, target = _training_inputs(X, y)
+        target = target.astype(int)
+        s, task, h = self.settings or ModelSettings(), "classification", self.horizon_days
+        folds = plan_folds(frame, h)
+        rounds = _boosting_rounds(frame, target, folds, task, s, s.objective, h)
+        self.model_ = _fit(frame, target, None, task, s, s.objective, rounds, h)
+        self.calibrator_ = None
+        if s.calibration != "none":
+            staged = _fit(frame, target, folds.fit, task, s, s.objective, rounds, h)
+            cal = frame.loc[folds.calibration]
+            self.calibrator_ = Calibrator(s.calibration, random_state=s.random_state).fit(
+                staged.predict_response(cal), target[folds.calibration]
+            )
+        self.classes_ = np.array([0, 1])
+        self.design_ = folds.design
+        return self
+
+    def predict_proba(self, X: pd.DataFrame) -> np.ndarray:  # noqa: N803
+        """Both classes' calibrated probabilities, one row per feature row (scikit-learn's
+        shape; `positive_probability` gives the positive class alone)."""
+        p = self.positive_probability(X)
+        return np.column_stack([1.0 - p, p])
+
+    def predict(self, X: pd.DataFrame) -> np.ndarray:  # noqa: N803
+        """1 where the calibrated probability is at least a half."""
+        return (self.positive_probability(X) >= 0.5).astype(int)
+
+    def positive_probability(self, X: pd.DataFrame, matrix: Matrix = None) -> np.ndarray:  # noqa: N803
         """Calibrated probability of the positive class (LightGBM's own without a calibrator);
-        `matrix`: the model matrix of `features`, when computed already."""
-        return self.probability(self.model.predict_margin(features, matrix))
+        `matrix`: the model matrix of `X`, when computed already."""
+        check_is_fitted(self)
+        return self.probability(self.model_.predict_margin(X, matrix))
 
     def probability(self, margin: np.ndarray) -> np.ndarray:
         """The calibrated probability of a raw score of the model."""
-        raw = self.model.link(margin)
-        return raw if self.calibrator is None else self.calibrator.transform(raw)
-
-
-def train_classifier(
-    frame: pd.DataFrame, label: str, horizon_days: int, settings: ModelSettings
-) -> CalibratedClassifier:
-    """Train a classifier of `label` on every cutoff; with a calibrator, calibrate it out of
-    time on the calibration fold, from a model fitted only on what was known before it."""
-    s, task = settings, "classification"
-    folds = plan_folds(frame, horizon_days)
-    rounds = _boosting_rounds(frame, label, folds, task, s, s.objective, horizon_days)
-    final = _fit(frame, frame, label, task, s, s.objective, rounds, horizon_days)
-    if s.calibration == "none":
-        return CalibratedClassifier(final, None)
-    staged = _fit(frame.loc[folds.fit], frame, label, task, s, s.objective, rounds, horizon_days)
-    cal = frame.loc[folds.calibration]
-    calibrator = Calibrator(s.calibration, random_state=s.random_state)
-    calibrator.fit(staged.predict_response(cal), cal[label].astype(int))
-    return CalibratedClassifier(final, calibrator)
+        raw = self.model_.link(margin)
+        return raw if self.calibrator_ is None else self.calibrator_.transform(raw)
 
 
 BLEND_GRID = (0.0, 0.25, 0.5, 0.75, 1.0)
@@ -249,61 +277,59 @@ def choose_blend(y: np.ndarray, model_value: np.ndarray, features: pd.DataFrame)
     return max(BLEND_GRID, key=lambda w: (round(gains[w], 6), w))
 
 
-@dataclass
-class ValueRegressor:
-    """Expected value over the horizon, and optional quantile models for an interval.
+class ValueRegressor(RegressorMixin, BaseEstimator):
+    """Expected value over the horizon (Tweedie LightGBM by default) trained on every cutoff,
+    and with `intervals` quantile models for an interval.
 
     The expected value blends LightGBM with the BG/NBD-Gamma-Gamma value at a weight chosen
-    out of time on the calibration fold.
+    out of time on the calibration fold. `fit(X, y)` as `CalibratedClassifier`'s, y the value;
+    `settings` default to `value_settings()`.
     """
 
-    model: Boosted
-    quantile_models: dict[float, Boosted] = field(default_factory=dict)
-    weight: float = 1.0
+    def __init__(
+        self, horizon_days: int = 90, settings: ModelSettings | None = None, intervals: bool = True
+    ) -> None:
+        self.horizon_days = horizon_days
+        self.settings = settings
+        self.intervals = intervals
 
-    def predict(self, features: pd.DataFrame, matrix: Matrix = None) -> np.ndarray:
+    def fit(self, X: pd.DataFrame, y: Any) -> ValueRegressor:  # noqa: N803
+        """Fit the value model, its blend weight out of time, and the quantile models."""
+        frame, target = _training_inputs(X, y)
+        target = target.astype(float)
+        s, task, h = self.settings or value_settings(), "regression", self.horizon_days
+        objective = s.objective or "tweedie"
+        folds = plan_folds(frame, h)
+        rounds = _boosting_rounds(frame, target, folds, task, s, objective, h)
+        self.model_ = _fit(frame, target, None, task, s, objective, rounds, h)
+        self.weight_ = 1.0
+        if s.blend_btyd:
+            staged = _fit(frame, target, folds.fit, task, s, objective, rounds, h)
+            cal = frame.loc[folds.calibration]
+            predicted = np.maximum(staged.predict_response(cal), 0.0)
+            self.weight_ = choose_blend(target[folds.calibration], predicted, cal)
+        self.quantile_models_ = {}
+        for q in s.quantiles if self.intervals else []:
+            q_settings = replace(s, params={**s.params, "alpha": q}, n_seeds=s.quantile_seeds)
+            q_rounds = _boosting_rounds(frame, target, folds, task, q_settings, "quantile", h)
+            self.quantile_models_[q] = _fit(
+                frame, target, None, task, q_settings, "quantile", q_rounds, h
+            )
+        self.design_ = folds.design
+        return self
+
+    def predict(self, X: pd.DataFrame, matrix: Matrix = None) -> np.ndarray:  # noqa: N803
         """Expected value, never negative."""
-        return self.value(self.model.predict_margin(features, matrix), features)
+        check_is_fitted(self)
+        return self.value(self.model_.predict_margin(X, matrix), X)
 
     def value(self, margin: np.ndarray, features: pd.DataFrame) -> np.ndarray:
         """The expected value of the model's raw scores for these feature rows."""
-        value = np.maximum(self.model.link(margin), 0.0)
-        return np.maximum(blend(value, features, self.weight), 0.0)
+        value = np.maximum(self.model_.link(margin), 0.0)
+        return np.maximum(blend(value, features, self.weight_), 0.0)
 
     def predict_quantile(
         self, features: pd.DataFrame, q: float, matrix: Matrix = None
     ) -> np.ndarray:
         """The q-quantile of the value."""
-        return np.maximum(self.quantile_models[q].predict_response(features, matrix), 0.0)
-
-
-def train_regressor(
-    frame: pd.DataFrame,
-    label: str,
-    horizon_days: int,
-    settings: ModelSettings,
-    intervals: bool = True,
-) -> ValueRegressor:
-    """Train the value model (Tweedie by default) on every cutoff, its blend weight out of time
-    on the calibration fold, and with `intervals` its quantile models."""
-    s, task = settings, "regression"
-    objective = s.objective or "tweedie"
-    folds = plan_folds(frame, horizon_days)
-    rounds = _boosting_rounds(frame, label, folds, task, s, objective, horizon_days)
-    final = _fit(frame, frame, label, task, s, objective, rounds, horizon_days)
-    weight = 1.0
-    if s.blend_btyd:
-        staged = _fit(frame.loc[folds.fit], frame, label, task, s, objective, rounds, horizon_days)
-        cal = frame.loc[folds.calibration]
-        predicted = np.maximum(staged.predict_response(cal), 0.0)
-        weight = choose_blend(cal[label].to_numpy(float), predicted, cal)
-    quantiles = {}
-    for q in s.quantiles if intervals else []:
-        q_settings = replace(s, params={**s.params, "alpha": q}, n_seeds=s.quantile_seeds)
-        q_rounds = _boosting_rounds(
-            frame, label, folds, task, q_settings, "quantile", horizon_days
-        )
-        quantiles[q] = _fit(
-            frame, frame, label, task, q_settings, "quantile", q_rounds, horizon_days
-        )
-    return ValueRegressor(final, quantiles, weight)
+        return np.maximum(self.quantile_models_[q].predict_response(features, matrix), 0.0)

@@ -9,7 +9,6 @@ baseline, and custlens's paired difference to the best baseline with a 95% boots
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
@@ -17,30 +16,12 @@ import numpy as np
 import pandas as pd
 
 from custlens.errors import CustlensError
-from custlens.models.evaluation import metrics
 from custlens.models.evaluation.leaderboard import LOWER_IS_BETTER
 from custlens.models.evaluation.pipeline import Evaluation
+from custlens.models.tasks import TASKS
 
 POOLED = "pooled"
-Metric = Callable[[np.ndarray, np.ndarray], float]
-# task -> metric -> how it is computed from (outcomes, scores); probability metrics (ece,
-# brier) are judged only on scorers that give probabilities.
-METRICS: dict[str, dict[str, Metric]] = {
-    "churn": {
-        "roc_auc": metrics.roc_auc,
-        "pr_auc": metrics.pr_auc,
-        "ece": metrics.expected_calibration_error,
-        "brier": metrics.brier,
-        "top_decile_lift": metrics.top_decile_lift,
-    },
-    "repurchase": {"roc_auc": metrics.roc_auc, "pr_auc": metrics.pr_auc},
-    "clv": {
-        "gini": metrics.normalized_gini,
-        "top_decile_capture": metrics.top_decile_capture,
-        "spearman": metrics.spearman,
-        "decile_mape": metrics.decile_mape,
-    },
-}
+# Probability metrics are judged only on scorers that give probabilities.
 PROBABILITY_METRICS = frozenset({"ece", "brier"})
 
 
@@ -77,7 +58,7 @@ class Comparison:
 
 def _value(task: str, metric: str, y: np.ndarray, score: np.ndarray) -> float:
     try:
-        return float(METRICS[task][metric](y, score))
+        return float(TASKS[task].metrics[metric](y, score))
     except CustlensError:  # undefined on this sample (no positives, no value)
         return float("nan")
 
@@ -100,11 +81,12 @@ def _best(values: dict[str, float], metric: str) -> str:
 def compare(
     evaluations: list[Evaluation], resamples: int = 500, seed: int = 0
 ) -> list[Comparison]:
-    """Per cutoff and pooled, every metric of METRICS: custlens against its best baseline."""
+    """Per cutoff and pooled, every metric of every task (custlens.models.tasks): custlens
+    against its best baseline."""
     rng = np.random.default_rng(seed)
     boots = [_Bootstrap(e, rng.integers(0, e.rows, size=(resamples, e.rows))) for e in evaluations]
     out: list[Comparison] = []
-    for task, task_metrics in METRICS.items():
+    for task, task_metrics in ((n, t.metrics) for n, t in TASKS.items()):
         judged = [b for b in boots if task in b.evaluation.scores]
         for metric in task_metrics if judged else ():
             out += _compare_metric(judged, task, metric)

@@ -6,9 +6,10 @@ import math
 
 import pandas as pd
 
+from custlens.models.tasks import TASKS
+
 # Metrics whose lower values are better; every other metric is higher-is-better.
 LOWER_IS_BETTER = frozenset({"brier", "log_loss", "ece", "mae", "decile_mape"})
-HEADLINE = {"churn": "roc_auc", "repurchase": "roc_auc", "clv": "gini"}
 
 
 def format_leaderboard(board: pd.DataFrame) -> str:
@@ -47,7 +48,7 @@ def baseline_gaps(board: pd.DataFrame) -> pd.DataFrame:
 def headline_score(board: pd.DataFrame) -> float:
     """Mean of the headline metrics of custlens over the tasks it was trained for."""
     ours = board.loc[board["scorer"] == "custlens"].set_index("task")
-    values = [ours.loc[t, m] for t, m in HEADLINE.items() if t in ours.index]
+    values = [ours.loc[t.name, t.headline] for t in TASKS.values() if t.name in ours.index]
     return float(sum(values) / len(values))
 
 

@@ -13,13 +13,9 @@ from custlens.models.estimators.training import (
     ModelSettings,
     ValueRegressor,
     plan_folds,
-    train_classifier,
-    train_regressor,
 )
 from custlens.models.evaluation import baselines, metrics
-
-TASKS = ("churn", "repurchase", "clv")
-LABELS = {"churn": "churned", "repurchase": "repurchased", "clv": "future_value"}
+from custlens.models.tasks import TASKS
 
 
 @dataclass
@@ -41,14 +37,11 @@ def fit_models(
     """Train the requested supervised models out of time (see custlens.models.estimators.training);
     the CLV interval models only with `intervals`."""
     out = TrainedModels()
-    for task in tasks:
-        if task == "clv":
-            out.clv = train_regressor(
-                frame, "future_value", horizon_days, settings["clv"], intervals
-            )
-        elif task in ("churn", "repurchase"):
-            model = train_classifier(frame, LABELS[task], horizon_days, settings[task])
-            setattr(out, task, model)
+    for name in tasks:
+        if name in TASKS:
+            task = TASKS[name]
+            estimator = task.estimator(horizon_days, settings[name], intervals)
+            setattr(out, name, estimator.fit(frame, frame[task.label]))
     return out
 
 
@@ -82,18 +75,18 @@ def evaluate(
     for task, classifier in (("churn", models.churn), ("repurchase", models.repurchase)):
         if classifier is None:
             continue
-        y = test[LABELS[task]].astype(int).to_numpy()
+        y = test[TASKS[task].label].astype(int).to_numpy()
         others = (
             baselines.churn_baselines(train, test, horizon_days)
             if task == "churn"
             else baselines.repurchase_baselines(train, test)
         )
-        predicted = classifier.predict_proba(test)
+        predicted = classifier.positive_probability(test)
         rows += _classification_rows(task, y, predicted, others)
         scores[task] = {"custlens": predicted, **{n: s for n, (s, _) in others.items()}}
         outcomes[task] = y
     if models.clv is not None:
-        y = test["future_value"].to_numpy(float)
+        y = test[TASKS["clv"].label].to_numpy(float)
         values = {
             "custlens": models.clv.predict(test),
             **baselines.value_baselines(test, horizon_days),
