@@ -1,10 +1,10 @@
 """Feature rows in blocks of customers, for tables too large to hold at once.
 
 The feature table is built once on the engine and kept there (DuckDB spills it to disk past
-its memory limit); the BTYD models are fitted once on the same fixed sample of buyers
-`build_features` uses, streamed in customer order with only the columns a fit reads; then the
-table is streamed in customer order, one block of customers at a time. Concatenated, the blocks
-equal `build_features` on the same input, for any block size.
+its memory limit); the BTYD models are fitted once on the sample of buyers `build_features`
+uses (chosen by a hash of their id), of which only the columns a fit reads leave the engine;
+then the table is streamed in customer order, one block of customers at a time.
+Concatenated, the blocks equal `build_features` on the same input, for any block size.
 """
 
 from __future__ import annotations
@@ -22,9 +22,10 @@ from ibis.expr.types import Table
 from custlens.engines.local import borrowed
 from custlens.errors import DataError
 from custlens.features.build import ATTRIBUTE_PREFIX, PANDAS_TYPES, feature_expression, finish
-from custlens.features.probabilistic import SUMMARY_COLUMNS, BtydFit, fit_btyd, fit_rows
+from custlens.features.probabilistic import SUMMARY_COLUMNS, BtydFit, fit_btyd, fit_share
 from custlens.features.source import Transactions
 from custlens.features.spec import FeatureSpec
+from custlens.sampling import stable_share
 
 
 @dataclass(frozen=True)
@@ -137,15 +138,8 @@ def _attributes_with_nulls(table: Table) -> frozenset[str]:
 
 
 def _fit(table: Table, buyers: int) -> BtydFit:
-    """The BTYD fit on the buyers at `fit_rows(buyers)`, in customer order: the buyers' few
-    summary columns are streamed and only the sample is kept."""
-    wanted = fit_rows(buyers)
-    summaries = table.filter(table.has_purchase).order_by("customer_id").select(*SUMMARY_COLUMNS)
-    kept, seen = [], 0
-    for batch in summaries.to_pyarrow_batches():
-        inside = wanted[(wanted >= seen) & (wanted < seen + batch.num_rows)] - seen
-        if len(inside):
-            kept.append(batch.take(pa.array(inside)).to_pandas())
-        seen += batch.num_rows
-    sample = pd.concat(kept, ignore_index=True) if kept else pd.DataFrame(columns=SUMMARY_COLUMNS)
+    """The BTYD fit on the buyers `fit_share(buyers)` chooses: only that sample's few summary
+    columns leave the engine."""
+    chosen = table.filter(table.has_purchase & stable_share(table.customer_id, fit_share(buyers)))
+    sample = chosen.select("customer_id", *SUMMARY_COLUMNS).order_by("customer_id").to_pandas()
     return fit_btyd(sample, buyers)

@@ -12,9 +12,9 @@ from custlens.engines.local import borrowed
 from custlens.errors import DataError
 from custlens.features.build import build_features
 from custlens.features.labels import build_labels, eligible
-from custlens.features.source import Transactions, as_table, register_frame, to_date
+from custlens.features.source import Transactions, as_table, to_date
 from custlens.features.spec import FeatureSpec, FrameSpec, LabelSpec
-from custlens.sampling import stable_unit
+from custlens.sampling import stable_share
 
 
 def data_span(
@@ -86,18 +86,13 @@ def labelled_snapshot(
     return pd.concat([table, outcome.drop(columns="customer_id")], axis=1)
 
 
-def sample_customers(table: Table, share: float, con: ibis.BaseBackend) -> Table:
-    """The lines of a stable share of the customers, chosen by a hash of their id.
-
-    Only the distinct ids travel to this process; the lines are filtered on the engine, so a
-    sampled frame is also a smaller collect from Spark. The same ids are kept on any engine.
-    """
+def sample_customers(table: Table, share: float) -> Table:
+    """The lines of a stable share of the customers, chosen on the engine by a hash of their
+    id (`custlens.sampling.stable_share`): nothing travels to this process, and the same
+    customers are kept on any engine."""
     if not 0 < share <= 1:
         raise DataError(f"frames.customer_share must be in (0, 1], not {share}")
-    ids = con.to_pandas(table.select("customer_id").distinct())["customer_id"].astype(str)
-    kept = pd.DataFrame({"customer_id": ids[stable_unit(ids) < share].to_numpy()})
-    # On `con` itself, not a memtable: Spark's cached tables do not register memtables.
-    return table.semi_join(register_frame(kept, con), "customer_id")
+    return table.filter(stable_share(table.customer_id, share))
 
 
 def training_frame(
@@ -117,7 +112,7 @@ def training_frame(
     with borrowed(con) as engine:
         table = as_table(transactions, engine)
         if customer_share is not None:
-            table = sample_customers(table, customer_share, engine)
+            table = sample_customers(table, customer_share)
         parts = [labelled_snapshot(table, to_date(c), features, labels, engine) for c in cutoffs]
     return pd.concat(parts, ignore_index=True)
 

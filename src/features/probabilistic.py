@@ -3,8 +3,9 @@
 The one step that runs in Python rather than as Ibis expressions: the models are fitted by
 maximum likelihood on the per-customer summary (repeat purchase days, recency, age, spend),
 which itself uses only data on or before `as_of`. The fit reads only a fixed sample of the
-buyers (`fit_rows`), so a feature table built in blocks of customers gets the same fit, and
-the same columns, as one built whole.
+buyers, chosen by a hash of their id (`fit_share`): a feature table built in blocks of
+customers, or on Spark's executors, gets the same fit and the same columns as one built whole,
+and no engine has to order or number its rows to draw it.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import pandas as pd
 
 from custlens.errors import CustlensError
 from custlens.models.estimators.btyd import BetaGeoModel, GammaGammaModel
+from custlens.sampling import stable_mask
 
 BTYD_COLUMNS = (
     "btyd_p_alive",
@@ -86,23 +88,22 @@ def btyd_columns(
     """The BTYD columns of a whole feature table, fitted on its own buyers. The table itself
     is not copied: a million rows cost a second."""
     buyers = features["has_purchase"].to_numpy(bool)
-    positions = np.flatnonzero(buyers)[fit_rows(int(buyers.sum()))]
-    fit = fit_btyd(features.iloc[positions], int(buyers.sum()))
+    share = fit_share(int(buyers.sum()))
+    sample = features.loc[buyers & stable_mask(features["customer_id"], share)]
+    fit = fit_btyd(sample, int(buyers.sum()))
     return fit.columns(features, horizon_days, repurchase_days)
 
 
-def fit_rows(buyers: int) -> np.ndarray:
-    """Positions, among the buyers in customer order, of the rows a fit reads: all of them, or
-    a fixed random subset of FIT_SAMPLE (four parameters need no more, and the fit is the slow
-    part on millions of customers)."""
-    if buyers <= FIT_SAMPLE:
-        return np.arange(buyers)
-    return np.sort(np.random.default_rng(0).choice(buyers, FIT_SAMPLE, replace=False))
+def fit_share(buyers: int) -> float:
+    """The share of the buyers a fit reads: all of them, or about FIT_SAMPLE (four parameters
+    need no more, and the fit is the slow part on millions of customers), those whose
+    `custlens.sampling.stable_unit` is below it."""
+    return 1.0 if buyers <= FIT_SAMPLE else FIT_SAMPLE / buyers
 
 
 def fit_btyd(sample: pd.DataFrame, buyers: int) -> BtydFit:
-    """Fit both models on `sample`, the buyers' rows at `fit_rows(buyers)` in customer order
-    (the SUMMARY_COLUMNS suffice)."""
+    """Fit both models on `sample`, the buyers chosen by `fit_share(buyers)`, in customer
+    order (the SUMMARY_COLUMNS suffice)."""
     if buyers < MIN_CUSTOMERS:
         return BtydFit()
     x, t_x, age, monetary, order_mean = _summary(sample)

@@ -58,7 +58,7 @@ def test_blocks_of_one_customer(log: pd.DataFrame) -> None:
 
 def test_btyd_fit_on_the_same_sample_when_sampling(log: pd.DataFrame, monkeypatch) -> None:
     """With fewer fit rows than buyers, the blocks still get the whole table's BTYD columns
-    (the sample is chosen by position among buyers in customer order, not per block)."""
+    (the sample is chosen by a hash of the customer id, not per block)."""
     monkeypatch.setattr(probabilistic, "FIT_SAMPLE", 300)
     sampled = build_features(log, AS_OF)
     assert sampled["has_purchase"].sum() > 300

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -39,3 +40,20 @@ def test_sample_keeps_the_same_customers_at_every_cutoff(log: pd.DataFrame) -> N
 def test_share_outside_the_unit_interval_is_refused(log: pd.DataFrame) -> None:
     with pytest.raises(DataError, match="customer_share"):
         training_frame(log, [pd.Timestamp("2022-06-01").date()], customer_share=0)
+
+
+def test_the_engine_and_python_draw_the_same_customers() -> None:
+    import ibis
+
+    from custlens.sampling import stable_mask, stable_share, stable_unit
+
+    ids = pd.Series([f"c{i}" for i in range(5000)] + ["12347", "ü-9"])
+    table = ibis.memtable({"customer_id": ids})
+    for share in (0.01, 0.3, 1.0):
+        on_engine = ibis.duckdb.connect().to_pandas(
+            table.filter(stable_share(table.customer_id, share))
+        )["customer_id"]
+        mask = stable_mask(ids, share)
+        assert set(on_engine) == set(ids[mask])
+        np.testing.assert_array_equal(mask, stable_unit(ids) < share)
+    assert 0.25 < stable_mask(ids, 0.3).mean() < 0.35
