@@ -57,14 +57,25 @@ def test_local_session_listens_on_loopback_only(spark) -> None:
     assert os.environ["PYSPARK_PYTHON"] == sys.executable
 
 
-def test_spark_connect_without_its_client_names_the_extra() -> None:
+def test_spark_connect_without_its_client_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
     pytest.importorskip("pyspark")
-    try:
-        import grpc  # noqa: F401
-    except ImportError:
-        pass
-    else:
-        pytest.skip("grpcio is installed: the Connect client would try to connect")
+    monkeypatch.setitem(sys.modules, "grpc", None)  # import grpc now raises ImportError
+    for name in [m for m in sys.modules if m.startswith("pyspark.sql.connect.")]:
+        monkeypatch.delitem(sys.modules, name)  # imported afresh, so the client is checked
     spec = EngineSpec(name="spark", master="sc://127.0.0.1:15999")
-    with pytest.raises(CustlensError, match=r"pyspark\[connect\]"), open_engine(spec):
+    with (
+        pytest.raises(CustlensError, match=r"pip install '\.\[spark\]'.*pyspark\[connect\]"),
+        open_engine(spec),
+    ):
         pass
+    assert "SPARK_CONNECT_MODE_ENABLED" not in os.environ
+
+
+def test_connect_and_classic_sessions_do_not_mix(spark) -> None:
+    """pyspark has one mode per process: with a classic session open, a Connect one is refused
+    before any connection is tried (no server needed)."""
+    spec = EngineSpec(name="spark", master="sc://127.0.0.1:15999")
+    with pytest.raises(CustlensError, match="either classic or Spark Connect"), open_engine(spec):
+        pass
+    assert "SPARK_CONNECT_MODE_ENABLED" not in os.environ
+    assert spark.range(3).count() == 3  # the classic session is untouched
