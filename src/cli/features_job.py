@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from omegaconf import DictConfig
 
 from custlens.cli.config import to_spec
-from custlens.cli.output import check_output, write_atomically
+from custlens.cli.output import (
+    check_output,
+    check_spark_output,
+    write_atomically,
+    write_on_spark,
+)
 from custlens.cli.runs import load_data, required_as_of, tracked
+from custlens.data import LoadedData
 from custlens.engines import EngineSpec, open_engine
-from custlens.features.build import build_features
+from custlens.features.blocks import features_on_engine
+from custlens.features.build import PANDAS_TYPES, build_features
 from custlens.features.spec import FeatureSpec
 from custlens.features.summary import summarise
 from custlens.tracking import mlflow_io
@@ -18,10 +27,17 @@ def command(cfg: DictConfig) -> None:
     """Refuse an unusable output first; then load, build on the configured engine, write
     atomically, and log the summary."""
     as_of = required_as_of(cfg)
-    output = check_output(cfg.output, cfg.overwrite)
-    with tracked(cfg), open_engine(to_spec(cfg.engine, EngineSpec), cfg.threads) as con:
-        loaded = load_data(cfg)
+    engine = to_spec(cfg.engine, EngineSpec)
+    if engine.name == "spark":
+        output = check_spark_output(cfg.output, cfg.overwrite)
+    else:
+        output = check_output(cfg.output, cfg.overwrite)
+    with tracked(cfg), open_engine(engine, cfg.threads) as con:
+        loaded = load_data(cfg, in_place=True)  # data=parquet_log: a path, read by the engine
         spec = to_spec(cfg.features, FeatureSpec)
+        if engine.name == "spark":
+            on_spark(loaded, as_of, spec, output, cfg.overwrite, con)
+            return
         features = build_features(
             loaded.transactions, as_of, spec, loaded.customers_as_of(as_of), con=con
         )
@@ -34,3 +50,28 @@ def command(cfg: DictConfig) -> None:
             }
         )
         print(f"wrote {len(features):,} customers x {features.shape[1] - 1} features to {output}")
+
+
+def on_spark(
+    loaded: LoadedData, as_of: str, spec: FeatureSpec, output: str, overwrite: bool, con: Any
+) -> None:
+    """The features computed, finished and written by the executors (a Parquet folder); the
+    driver holds the BTYD fit sample, a few rows for the schema, and the summary."""
+    from custlens.scoring import spark
+
+    customers = loaded.customers_as_of(as_of)
+    with features_on_engine(loaded.transactions, as_of, spec, customers, con) as blocks:
+        source = spark.spark_frame(con, blocks.table)
+        head = blocks.table.limit(spark.SCHEMA_ROWS).to_pyarrow()
+        sample = blocks.finisher(head.to_pandas(types_mapper=PANDAS_TYPES.get))
+        features = spark.finish_on_executors(
+            source, blocks.finisher, spark.finished_schema(sample, source)
+        ).cache()
+        try:
+            write_on_spark(features, output, overwrite)
+            summary = spark.summarise_on_spark(features)
+        finally:
+            features.unpersist()
+    mlflow_io.log_table(summary, "features/summary.csv")
+    mlflow_io.log_metrics({"features.rows": blocks.customers, "features.buyers": blocks.buyers})
+    print(f"wrote {blocks.customers:,} customers x {len(summary) - 1} features to {output}")

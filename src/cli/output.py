@@ -8,6 +8,7 @@ import tempfile
 import uuid
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pyarrow as pa
@@ -145,3 +146,45 @@ def replace_folder(written: Path, path: Path) -> None:
 def staging_folder(path: Path) -> Path:
     """A fresh name beside `path` for output that is renamed into place once complete."""
     return path.with_name(f".{path.name}.tmp-{uuid.uuid4().hex}")
+
+
+def is_uri(output: object) -> bool:
+    """A Hadoop file-system address (s3a://, hdfs://, file://...), written by Spark itself."""
+    return "://" in str(output)
+
+
+def check_spark_output(output: str | None, overwrite: bool) -> str:
+    """Spark writes a Parquet folder: a local path is checked here, an address by Spark when
+    it writes."""
+    if not output:
+        raise CustlensError("no output given: set output=FOLDER.parquet")
+    if not str(output).lower().rstrip("/").endswith(".parquet"):
+        raise CustlensError(
+            f"engine=spark writes a Parquet folder: output must end in .parquet, "
+            f"not {str(output)!r}"
+        )
+    return str(output) if is_uri(output) else str(check_output(output, overwrite))
+
+
+def write_on_spark(frame: Any, output: str, overwrite: bool, partition: str | None = None) -> None:
+    """A Spark DataFrame as a Parquet folder (partitioned by `partition`), written by the
+    executors: a local path staged beside it and renamed into place, an address committed by
+    Spark's output committer."""
+    writer = frame.write.partitionBy(partition) if partition else frame.write
+    if is_uri(output):
+        from pyspark.errors import AnalysisException
+
+        try:
+            writer.mode("overwrite" if overwrite else "errorifexists").parquet(output)
+        except AnalysisException as exc:
+            if "already exists" not in str(exc).lower():
+                raise
+            raise CustlensError(f"{output} exists; pass overwrite=true to replace it") from None
+        return
+    target = Path(output)
+    staging = staging_folder(target)
+    try:
+        writer.parquet(str(staging.resolve()))
+        replace_folder(staging, target)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)

@@ -32,12 +32,12 @@ def required_as_of(cfg: DictConfig) -> str:
     return str(cfg.as_of)
 
 
-def load_data(cfg: DictConfig, scoring: bool = False, show: bool = False) -> LoadedData:
-    """The configured data source, read, validated and cleaned (`scoring`: an `on_engine` log
+def load_data(cfg: DictConfig, in_place: bool = False, show: bool = False) -> LoadedData:
+    """The configured data source, read, validated and cleaned (`in_place`: an `on_engine` log
     stays where it lies), its quality report logged to the active run and, with `show`,
     printed."""
     spec = to_spec(cfg.data, DataSpec)
-    loaded = load_for_scoring(spec) if scoring else load(spec)
+    loaded = load_for_scoring(spec) if in_place else load(spec)
     if show:
         print(loaded.report.format())
     mlflow_io.log_quality_report(loaded.report)

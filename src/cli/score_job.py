@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import shutil
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -13,48 +13,40 @@ from omegaconf import DictConfig
 from tqdm import tqdm
 
 from custlens.cli.config import to_spec
-from custlens.cli.output import StagedTable, check_output, replace_folder, staging_folder
+from custlens.cli.output import (
+    StagedTable,
+    check_output,
+    check_spark_output,
+    write_on_spark,
+)
 from custlens.cli.runs import load_data, required_as_of, tracked
 from custlens.data import LoadedData
 from custlens.engines import EngineSpec, open_engine
 from custlens.errors import CustlensError
+from custlens.features.blocks import features_on_engine
 from custlens.features.source import as_table
-from custlens.scoring.batch import (
-    Reconciliation,
-    check_reconciliation,
-    features_as_of,
-    summary,
-)
+from custlens.scoring.batch import Reconciliation, check_reconciliation, scoring_day
 from custlens.scoring.blocks import BlockObserver, reconcile_on_engine, score_in_blocks
 from custlens.scoring.scorer import Scorer
 from custlens.tracking import mlflow_io, registry
 
-# What the reconciliation and the summary read back from scores written by Spark.
-SUMMARY_COLUMNS = [
-    "customer_id",
-    "segment_name",
-    "churn_risk",
-    "value_tier",
-    "clv",
-    "churn_probability",
-]
-
 
 def command(cfg: DictConfig) -> None:
     """scripts/score.py: refuse an unusable output before any work, then load the data and
-    score it on the configured engine (Spark: the model's UDF on the executors)."""
+    score it on the configured engine (Spark: by the executors, nothing collected)."""
     as_of = required_as_of(cfg)
-    output = check_output(cfg.output, cfg.overwrite)
     model_uri = cfg.model_uri or default_model(cfg.data.name)
     engine = to_spec(cfg.engine, EngineSpec)
     if engine.name == "spark":
-        check_spark_output(output)
+        output = check_spark_output(cfg.output, cfg.overwrite)
+    else:
+        output = check_output(cfg.output, cfg.overwrite)
     with tracked(cfg), open_engine(engine, cfg.threads) as con:
-        loaded = load_data(cfg, scoring=True)  # data=parquet_log: a path
+        loaded = load_data(cfg, in_place=True)  # data=parquet_log: a path
+        scorer = registry.load_scorer(model_uri)
         if engine.name == "spark":
-            run_spark(loaded, as_of, model_uri, output, con)
+            run_spark(loaded, as_of, scorer, output, cfg.overwrite, con)
         else:
-            scorer = registry.load_scorer(model_uri)
             run(loaded, as_of, scorer, output, cfg.chunk_size, con, cfg.threads)
 
 
@@ -111,49 +103,40 @@ def run(
     return tables
 
 
-def check_spark_output(output: Path) -> None:
-    """Spark writes a Parquet folder partitioned by `as_of`."""
-    if output.suffix.lower() != ".parquet":
-        raise CustlensError(
-            f"engine=spark writes a Parquet folder partitioned by as_of: output must end in "
-            f".parquet, not {output.name!r}"
-        )
-
-
 def run_spark(
-    loaded: LoadedData, as_of: str, model_uri: str, output: Path, con: ibis.BaseBackend
-) -> pd.DataFrame:
-    """Features on Spark, scores by the model's Spark UDF on the executors, Parquet partitioned
-    by `as_of` written beside `output` and renamed into place once reconciled."""
-    from custlens.engines.spark import session_of
+    loaded: LoadedData, as_of: str, scorer: Scorer, output: str, overwrite: bool, con: Any
+) -> dict[str, pd.DataFrame]:
+    """Features kept on Spark, scored by the executors, reconciled by Spark before anything is
+    written, then written by the executors (`custlens.scoring.spark`); the driver holds only a
+    sample and aggregates. A local output is staged beside its path and renamed into place; an
+    address (s3a://, hdfs://) is committed by Spark's output committer."""
     from custlens.scoring import spark
 
-    session = session_of(con)
-    scorer = registry.load_scorer(model_uri)  # on the driver: feature settings and checks
+    day = scoring_day(as_of, scorer)
+    scorer.use_threads(1)  # each executor task has one core
     lines = as_table(loaded.transactions, con)  # once: the reconciliation reads it too
-    features = features_as_of(lines, as_of, scorer, loaded.customers_as_of(as_of), con)
-    scorer.check_features(features)  # here, before any executor starts
-    udf, inputs = registry.spark_scorer_udf(session, model_uri)
-    partitions = int(session.conf.get("spark.sql.shuffle.partitions"))
-    scored = spark.apply_scorer(
-        spark.to_spark(session, features, partitions), udf, inputs, scorer.model_version
-    )
-    staging = staging_folder(output)
-    try:
-        scored.write.partitionBy(spark.PARTITION_COLUMN).parquet(str(staging))
-        written = spark.read_scores(session, str(staging), SUMMARY_COLUMNS)
-        ids = con.read_parquet(str(staging)).select("customer_id")
-        day = pd.Timestamp(as_of)
-        check = reconcile_on_engine(
-            lines, day, loaded.customers_as_of(as_of), ids, len(written), loaded.non_product
-        )
-        check_reconciliation(check)
-        report_reconciliation(check)
-        replace_folder(staging, output)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
-    report(summary(written), as_of, scorer.model_version, scorer.horizon_days, output)
-    return written
+    customers = loaded.customers_as_of(as_of)
+    with features_on_engine(lines, day.date(), scorer.feature_spec, customers, con) as blocks:
+        # On the driver, before any executor starts: the features checked, the schema learned.
+        sample = spark.driver_sample(con, blocks.table, blocks.finisher, day)
+        schema = spark.output_schema(scorer.score(sample))
+        features = spark.spark_frame(con, blocks.table)
+        scored = spark.score_on_executors(features, blocks.finisher, scorer, day, schema)
+        scored = scored.cache()
+        try:
+            view = f"custlens_scored_{uuid.uuid4().hex}"
+            scored.select("customer_id").createOrReplaceTempView(view)
+            check = reconcile_on_engine(
+                lines, day, customers, con.table(view), scored.count(), loaded.non_product
+            )
+            check_reconciliation(check)
+            write_on_spark(scored, output, overwrite, spark.PARTITION_COLUMN)
+            report_reconciliation(check)
+            tables = spark.summary_on_spark(scored)
+        finally:
+            scored.unpersist()
+    report(tables, as_of, scorer.model_version, scorer.horizon_days, output)
+    return tables
 
 
 def report_reconciliation(check: Reconciliation) -> None:

@@ -46,9 +46,9 @@ def load(spec: DataSpec) -> LoadedData:
     """Read, validate and clean a data source described by `spec`, into memory."""
     if spec.on_engine:
         raise DataError(
-            f"data source {spec.name!r} has on_engine=true, which only scripts/score.py "
-            "accepts: training, features, reports and explanations read the log into memory "
-            "(drop data.on_engine, or score with scripts/score.py)"
+            f"data source {spec.name!r} has on_engine=true, which only scripts/score.py and "
+            "scripts/build_features.py accept: training, reports and explanations read the log "
+            "into memory (drop data.on_engine, or use those two commands)"
         )
     canonical = load_canonical(spec)
     transactions, report = clean_transactions(canonical, spec.cleaning, source=spec.name)

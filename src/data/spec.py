@@ -110,7 +110,7 @@ class DataSpec:
     synthetic: SyntheticSpec | None = None
     # The files are a canonical, already-clean Parquet log that the engine reads where it lies
     # (never loaded into this process): for scoring logs larger than memory. No cleaning rule
-    # runs; only scripts/score.py accepts it.
+    # runs; only scripts/score.py and scripts/build_features.py accept it.
     on_engine: bool = False
 
     def all_files(self) -> list[FileSpec]:

@@ -32,3 +32,10 @@ def open_engine(
 
     with spark.spark_session(spec) as session:
         yield spark.backend(session)
+
+
+def cached(con: ibis.BaseBackend, table: ibis.Table) -> ibis.Table:
+    """`table.cache()` on `con`, with the in-memory tables it reads registered first: Ibis's
+    Spark backend caches a query without registering them (DuckDB needs nothing more)."""
+    con._run_pre_execute_hooks(table)  # Ibis has no public call for it
+    return table.cache()

@@ -19,6 +19,7 @@ import pandas as pd
 import pyarrow as pa
 from ibis.expr.types import Table
 
+from custlens.engines.backend import cached
 from custlens.engines.local import borrowed
 from custlens.errors import DataError
 from custlens.features.build import ATTRIBUTE_PREFIX, PANDAS_TYPES, feature_expression, finish
@@ -29,26 +30,16 @@ from custlens.sampling import stable_share
 
 
 @dataclass(frozen=True)
-class FeatureBlocks:
-    """The feature table of one `as_of`, held by the engine, read in blocks of customers."""
+class BlockFinisher:
+    """What turns rows of the engine's feature table into `build_features` rows: the BTYD
+    columns of the one fit, and the dtypes the whole table would have. Small and picklable:
+    Spark's executors apply it to their own batches."""
 
-    table: Table
-    customers: int
-    buyers: int
     fit: BtydFit
     spec: FeatureSpec
     attributes_with_nulls: frozenset[str] = frozenset()
 
-    def blocks(self, size: int) -> Iterator[pd.DataFrame]:
-        """Consecutive blocks of `size` customers (the last may be smaller), in customer order,
-        as `build_features` gives them."""
-        if size < 1:
-            raise ValueError(f"block size must be positive, not {size}")
-        batches = self.table.order_by("customer_id").to_pyarrow_batches(chunk_size=size)
-        for batch in rebatched(batches, size):
-            yield self._finish(batch.to_pandas(types_mapper=PANDAS_TYPES.get))
-
-    def _finish(self, frame: pd.DataFrame) -> pd.DataFrame:
+    def __call__(self, frame: pd.DataFrame) -> pd.DataFrame:
         for column in self.attributes_with_nulls:  # the dtypes pandas gives the whole table
             kind = frame[column].dtype.kind
             if kind in "iu" or kind == "b":
@@ -58,6 +49,30 @@ class FeatureBlocks:
             for column, values in self.fit.columns(frame, horizon, repurchase).items():
                 frame[column] = values
         return finish(frame, self.spec)
+
+
+@dataclass(frozen=True)
+class FeatureBlocks:
+    """The feature table of one `as_of`, held by the engine, read in blocks of customers."""
+
+    table: Table
+    customers: int
+    buyers: int
+    finisher: BlockFinisher
+
+    @property
+    def fit(self) -> BtydFit:
+        """The BTYD models every block's columns come from."""
+        return self.finisher.fit
+
+    def blocks(self, size: int) -> Iterator[pd.DataFrame]:
+        """Consecutive blocks of `size` customers (the last may be smaller), in customer order,
+        as `build_features` gives them."""
+        if size < 1:
+            raise ValueError(f"block size must be positive, not {size}")
+        batches = self.table.order_by("customer_id").to_pyarrow_batches(chunk_size=size)
+        for batch in rebatched(batches, size):
+            yield self.finisher(batch.to_pandas(types_mapper=PANDAS_TYPES.get))
 
 
 def rebatched(batches: Iterator[pa.RecordBatch], size: int) -> Iterator[pa.Table]:
@@ -113,7 +128,7 @@ def features_on_engine(
     spec = config or FeatureSpec()
     with borrowed(con) as engine:
         with feature_expression(transactions, as_of, spec, customers, engine) as expr:
-            table = expr.cache()
+            table = cached(engine, expr)
         try:
             counts = table.aggregate(
                 customers=table.count(), buyers=table.has_purchase.cast("int64").sum()
@@ -122,7 +137,8 @@ def features_on_engine(
             if total == 0:
                 raise DataError("no customer has a transaction on or before as_of")
             fit = _fit(table, buyers) if spec.btyd else BtydFit()
-            yield FeatureBlocks(table, total, buyers, fit, spec, _attributes_with_nulls(table))
+            finisher = BlockFinisher(fit, spec, _attributes_with_nulls(table))
+            yield FeatureBlocks(table, total, buyers, finisher)
         finally:
             table.release()
 

@@ -121,38 +121,3 @@ def version_of(model_uri: str) -> str:
     if ref:
         return f"{name}/{MlflowClient().get_model_version_by_alias(name, ref).version}"
     return model_uri.removeprefix("models:/")
-
-
-# `as_of` is a timestamp, which a Spark UDF cannot return; the rows carry it through instead.
-CARRIED_COLUMNS = ("as_of",)
-
-
-def spark_scorer_udf(session: Any, model_uri: str) -> tuple[Any, list[str]]:
-    """The logged scorer as a Spark UDF, and the input columns it takes, in signature order.
-
-    `env_manager="local"`: executors use the Python environment Spark runs them with (the
-    driver's interpreter locally; on a cluster, one with the pinned requirements). The result
-    schema is the model's output signature, explicit, without the carried columns.
-    """
-    import mlflow
-    from mlflow.exceptions import MlflowException
-    from pyspark.sql.types import StructField, StructType
-
-    from custlens.errors import CustlensError
-
-    try:
-        signature = mlflow.models.get_model_info(model_uri).signature
-    except (MlflowException, OSError) as exc:
-        raise CustlensError(f"cannot load the model {model_uri}: {exc}") from None
-    if signature is None or signature.outputs is None:
-        raise CustlensError(f"the model {model_uri} has no output signature to score on Spark")
-    # Nullable: Spark checks the Arrow batches the UDF returns, which declare every field so.
-    result = StructType(
-        [
-            StructField(f.name, f.dataType, nullable=True)
-            for f in signature.outputs.as_spark_schema().fields
-            if f.name not in CARRIED_COLUMNS
-        ]
-    )
-    udf = mlflow.pyfunc.spark_udf(session, model_uri, env_manager="local", result_type=result)
-    return udf, signature.inputs.input_names()

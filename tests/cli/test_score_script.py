@@ -118,4 +118,5 @@ def test_a_parquet_log_is_scored_where_it_lies(champion_store, trained, tmp_path
         "train", "data=parquet_log", f"data.path={folder}", "tracking=disabled",
         f"hydra.run.dir={tmp_path / 'h2'}",
     )  # fmt: skip
-    assert refused.returncode == 2 and "only scripts/score.py accepts" in refused.stderr
+    assert refused.returncode == 2
+    assert "only scripts/score.py and scripts/build_features.py accept" in refused.stderr

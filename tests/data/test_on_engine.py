@@ -72,5 +72,5 @@ def test_paths_that_cannot_be_read_are_refused(tmp_path: Path) -> None:
 
 
 def test_loading_into_memory_refuses_an_on_engine_source(tmp_path: Path) -> None:
-    with pytest.raises(DataError, match="only scripts/score.py accepts"):
+    with pytest.raises(DataError, match="only scripts/score.py and scripts/build_features.py"):
         load(spec(write(LOG, tmp_path / "log.parquet")))

@@ -1,10 +1,13 @@
 """Spark computes exactly what DuckDB computes: every feature, label and frame column.
 
 The same Ibis definitions run on both engines; integers, booleans and strings must match
-exactly, floats to a relative 1e-9.
+exactly, floats to a relative 1e-9. The checks take the backend, so test_connect.py runs them
+through Spark Connect too.
 """
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -36,42 +39,85 @@ def customers_table() -> pd.DataFrame:
     return pd.DataFrame({"customer_id": ["A", "B", "NEW"], "segment": ["web", "store", "web"]})
 
 
-def test_every_feature_matches(mixed_log: pd.DataFrame, spark_con) -> None:
+def check_features(log: pd.DataFrame, con) -> None:
+    """Every feature column of `build_features` on `con` equals DuckDB's."""
     table = customers_table()
-    duck = build_features(mixed_log, AS_OF, SPEC, table)
-    spark = build_features(mixed_log, AS_OF, SPEC, table, con=spark_con)
+    duck = build_features(log, AS_OF, SPEC, table)
+    spark = build_features(log, AS_OF, SPEC, table, con=con)
     assert len(duck) > 200 and {"A", "D", "NEW"} <= set(duck["customer_id"])
     assert_same(duck, spark)
 
 
-def test_every_label_matches(mixed_log: pd.DataFrame, spark_con) -> None:
-    ids = pd.Series(sorted(set(mixed_log["customer_id"]) - {"E"}))
+def check_labels(log: pd.DataFrame, con) -> None:
+    """Every label of `build_labels` on `con` equals DuckDB's."""
+    ids = pd.Series(sorted(set(log["customer_id"]) - {"E"}))
     spec = LabelSpec(horizon_days=90, repurchase_days=30)
-    duck = build_labels(mixed_log, AS_OF, ids, spec)
-    spark = build_labels(mixed_log, AS_OF, ids, spec, con=spark_con)
+    duck = build_labels(log, AS_OF, ids, spec)
+    spark = build_labels(log, AS_OF, ids, spec, con=con)
     assert list(duck.columns) == ["customer_id", *LABELS]
     assert duck["churned"].nunique() == 2 and duck["repurchased"].nunique() == 2
     assert_same(duck, spark)
 
 
-def test_rolling_training_frame_matches(mixed_log: pd.DataFrame, spark_con, tmp_path) -> None:
-    path = tmp_path / "log.parquet"  # read from Parquet by each engine
-    mixed_log.to_parquet(path, index=False, coerce_timestamps="us")
-    assert data_span(path, spark_con) == data_span(path)
+def check_training_frame(log: pd.DataFrame, con, folder: Path) -> None:
+    """A rolling training frame read from Parquet by `con` equals DuckDB's (half the
+    customers, two cutoffs)."""
+    path = folder / "log.parquet"  # read from Parquet by each engine
+    log.to_parquet(path, index=False, coerce_timestamps="us")
+    assert data_span(path, con) == data_span(path)
     first, last = data_span(path)
     spec = FrameSpec(step_days=60, min_history_days=365, max_cutoffs=2)
     cutoffs = rolling_cutoffs(first, last, 60, spec)
     labels = LabelSpec(horizon_days=60)
     features = FeatureSpec(horizon_days=60)
     duck = training_frame(path, cutoffs, features, labels, customer_share=0.5)
-    spark = training_frame(path, cutoffs, features, labels, con=spark_con, customer_share=0.5)
+    spark = training_frame(path, cutoffs, features, labels, con=con, customer_share=0.5)
     assert set(duck["as_of"]) == {pd.Timestamp(c) for c in cutoffs}
-    assert 0.3 < duck["customer_id"].nunique() / mixed_log["customer_id"].nunique() < 0.7
+    assert 0.3 < duck["customer_id"].nunique() / log["customer_id"].nunique() < 0.7
     assert_same(duck, spark)
 
 
-def test_nanosecond_parquet_is_refused_with_the_fix(mixed_log, spark_con, tmp_path) -> None:
-    path = tmp_path / "nanos.parquet"
-    mixed_log.to_parquet(path, index=False)
+def check_nanoseconds_refused(log: pd.DataFrame, con, folder: Path) -> None:
+    """A Parquet log with nanosecond timestamps is refused, naming the fix."""
+    path = folder / "nanos.parquet"
+    log.to_parquet(path, index=False)
     with pytest.raises(DataError, match="coerce_timestamps='us'"):
-        build_features(path, AS_OF, con=spark_con)
+        build_features(path, AS_OF, con=con)
+
+
+def test_every_feature_matches(mixed_log: pd.DataFrame, spark_con) -> None:
+    check_features(mixed_log, spark_con)
+
+
+def test_every_label_matches(mixed_log: pd.DataFrame, spark_con) -> None:
+    check_labels(mixed_log, spark_con)
+
+
+def test_rolling_training_frame_matches(mixed_log: pd.DataFrame, spark_con, tmp_path) -> None:
+    check_training_frame(mixed_log, spark_con, tmp_path)
+
+
+def test_nanosecond_parquet_is_refused_with_the_fix(mixed_log, spark_con, tmp_path) -> None:
+    check_nanoseconds_refused(mixed_log, spark_con, tmp_path)
+
+
+def test_spark_draws_the_same_customer_sample(mixed_log: pd.DataFrame, spark_con) -> None:
+    """The training sample and the BTYD fit sample: the same customers as DuckDB and Python."""
+    import ibis
+
+    from custlens.features.source import as_table
+    from custlens.sampling import stable_mask, stable_share
+
+    ids = pd.Series(mixed_log["customer_id"].astype(str).unique())
+    for share in (0.2, 0.7):
+        table = as_table(mixed_log, spark_con)
+        kept = spark_con.to_pandas(
+            table.filter(stable_share(table.customer_id, share)).select("customer_id").distinct()
+        )["customer_id"]
+        assert set(kept) == set(ids[stable_mask(ids, share)])
+        duck = ibis.duckdb.connect()
+        local = as_table(mixed_log, duck)
+        on_duckdb = duck.to_pandas(
+            local.filter(stable_share(local.customer_id, share)).select("customer_id").distinct()
+        )["customer_id"]
+        assert set(kept) == set(on_duckdb)

@@ -1,4 +1,4 @@
-"""scripts/score.py engine=spark: the model's Spark UDF gives exactly the DuckDB scores.
+"""scripts/score.py engine=spark: the executors' scores are exactly the DuckDB scores.
 
 One registered scorer, one CSV log, the same command on both engines: every output column
 must match, and the Spark output is a Parquet folder partitioned by as_of, renamed into place.
@@ -65,5 +65,13 @@ def test_score_script_on_spark_matches_duckdb(trained, tmp_path: Path) -> None:
     assert_same(expected, as_written(pd.read_parquet(spark_out)))
     again = run_script("score", *common, f"output={spark_out}", "engine=spark")
     assert again.returncode == 2 and "overwrite=true" in again.stderr
+    # A Hadoop file-system address is written and committed by Spark itself, no local rename.
+    address = f"file://{tmp_path / 'remote.parquet'}"
+    remote = run_script("score", *common, f"output={address}", "engine=spark")
+    assert remote.returncode == 0, remote.stderr[-3000:]
+    assert (tmp_path / "remote.parquet" / "_SUCCESS").exists()
+    assert_same(expected, as_written(pd.read_parquet(tmp_path / "remote.parquet")))
+    twice = run_script("score", *common, f"output={address}", "engine=spark")
+    assert twice.returncode == 2 and "overwrite=true" in twice.stderr
     csv_out = run_script("score", *common, f"output={tmp_path / 's.csv'}", "engine=spark")
     assert csv_out.returncode == 2 and "must end in .parquet" in csv_out.stderr
