@@ -4,8 +4,8 @@ A master and two one-core workers (tests/spark/cluster.py) on 127.0.0.1; scripts
 and scripts/score.py run as a user would, with `engine.master=spark://127.0.0.1:PORT`, the driver
 bound to loopback through `engine.conf`, and executors of 512 MB running this interpreter
 (`spark.pyspark.python`). The master's record of each application shows that both workers gave
-it an executor and that the executors ran its tasks: the features were computed, and the model's
-UDF scored, away from the driver.
+it an executor and that the executors ran its tasks: the features were computed, the scores
+computed and written, away from the driver.
 """
 
 from __future__ import annotations

@@ -4,8 +4,8 @@ scores.
 
 The server (tests/spark/cluster.py) is a local[2] driver on loopback started from pyspark's
 jars; this process is only its client (pyspark's Connect client: grpcio and friends, in the
-`spark` extra). The model's UDF runs in the server's Python workers, which load the model from
-the tracking store themselves (MLflow's route for Connect), here a SQLite file they can read.
+`spark` extra). The scorer, loaded by this process from the tracking store, travels with the
+job to the server's Python workers, which score and write the rows.
 """
 
 from __future__ import annotations
