@@ -7,12 +7,7 @@ from typing import Any
 from omegaconf import DictConfig
 
 from custlens.cli.config import to_spec
-from custlens.cli.output import (
-    check_output,
-    check_spark_output,
-    write_atomically,
-    write_on_spark,
-)
+from custlens.cli.output import check_engine_output, write_atomically, write_on_spark
 from custlens.cli.runs import load_data, required_as_of, tracked
 from custlens.data import LoadedData
 from custlens.engines import EngineSpec, open_engine
@@ -28,10 +23,7 @@ def command(cfg: DictConfig) -> None:
     atomically, and log the summary."""
     as_of = required_as_of(cfg)
     engine = to_spec(cfg.engine, EngineSpec)
-    if engine.name == "spark":
-        output = check_spark_output(cfg.output, cfg.overwrite)
-    else:
-        output = check_output(cfg.output, cfg.overwrite)
+    output = check_engine_output(cfg.output, cfg.overwrite, engine.name)
     with tracked(cfg), open_engine(engine, cfg.threads) as con:
         loaded = load_data(cfg, in_place=True)  # data=parquet_log: a path, read by the engine
         spec = to_spec(cfg.features, FeatureSpec)

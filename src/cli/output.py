@@ -188,3 +188,11 @@ def write_on_spark(frame: Any, output: str, overwrite: bool, partition: str | No
         replace_folder(staging, target)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+
+
+def check_engine_output(output: str | None, overwrite: bool, engine: str) -> str | Path:
+    """The checked output of a command on `engine`: a Parquet folder (or address) on Spark,
+    a file otherwise."""
+    if engine == "spark":
+        return check_spark_output(output, overwrite)
+    return check_output(output, overwrite)

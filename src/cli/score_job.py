@@ -13,12 +13,7 @@ from omegaconf import DictConfig
 from tqdm import tqdm
 
 from custlens.cli.config import to_spec
-from custlens.cli.output import (
-    StagedTable,
-    check_output,
-    check_spark_output,
-    write_on_spark,
-)
+from custlens.cli.output import StagedTable, check_engine_output, write_on_spark
 from custlens.cli.runs import load_data, required_as_of, tracked
 from custlens.data import LoadedData
 from custlens.engines import EngineSpec, open_engine
@@ -37,10 +32,7 @@ def command(cfg: DictConfig) -> None:
     as_of = required_as_of(cfg)
     model_uri = cfg.model_uri or default_model(cfg.data.name)
     engine = to_spec(cfg.engine, EngineSpec)
-    if engine.name == "spark":
-        output = check_spark_output(cfg.output, cfg.overwrite)
-    else:
-        output = check_output(cfg.output, cfg.overwrite)
+    output = check_engine_output(cfg.output, cfg.overwrite, engine.name)
     with tracked(cfg), open_engine(engine, cfg.threads) as con:
         loaded = load_data(cfg, in_place=True)  # data=parquet_log: a path
         scorer = registry.load_scorer(model_uri)

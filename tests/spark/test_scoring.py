@@ -1,26 +1,18 @@
 """scripts/score.py engine=spark: the executors' scores are exactly the DuckDB scores.
 
-One registered scorer, one CSV log, the same command on both engines: every output column
-must match, and the Spark output is a Parquet folder partitioned by as_of, renamed into place.
+One registered scorer, one CSV log, the same command on both engines (the DuckDB run is the
+`duckdb_reference` fixture's): every output column must match, and the Spark output is a
+Parquet folder partitioned by as_of, renamed into place or committed by Spark at an address.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
-
-import mlflow
 import pandas as pd
-import pytest
 
-from custlens.data.synthetic import generate_transactions
-from custlens.scoring.batch import features_as_of
 from custlens.scoring.scorer import OUTPUT_COLUMNS
-from custlens.tracking import registry
-from custlens.tracking.mlflow_io import use_store
-from tests.helpers import java_available, run_script
+from tests.helpers import run_script
+from tests.spark.conftest import SCORE_AS_OF, Reference
 from tests.spark.test_parity import assert_same
-
-AS_OF = "2023-06-01"
 
 
 def as_written(scores: pd.DataFrame) -> pd.DataFrame:
@@ -32,46 +24,25 @@ def as_written(scores: pd.DataFrame) -> pd.DataFrame:
     )
 
 
-@pytest.mark.skipif(not java_available(), reason="Spark tests need Java 17 (no java found)")
-def test_score_script_on_spark_matches_duckdb(trained, tmp_path: Path) -> None:
-    uri = f"sqlite:///{tmp_path / 'mlruns' / 'mlflow.db'}"
-    use_store(uri, "custlens")
-    log, _ = generate_transactions(500, start="2021-01-01", end="2023-06-30", seed=21)
-    csv = tmp_path / "log.csv"
-    log.to_csv(csv, index=False)
-    example = features_as_of(log, "2023-05-01", trained.scorer).head(200)
-    with mlflow.start_run():
-        info = registry.log_scorer(trained.scorer, example)
-    registry.promote(
-        "custlens-transactions_csv",
-        registry.register(info.model_uri, "custlens-transactions_csv", {}),
-    )
-    common = [
-        "data=transactions_csv",
-        f"data.path={csv}",
-        f"as_of={AS_OF}",
-        f"tracking.uri={uri}",
-        f"hydra.run.dir={tmp_path / 'h'}",
-    ]
-    duck_out, spark_out = tmp_path / "duck.parquet", tmp_path / "spark.parquet"
-    duck = run_script("score", *common, f"output={duck_out}")
-    assert duck.returncode == 0, duck.stderr[-3000:]
-    spark = run_script("score", *common, f"output={spark_out}", "engine=spark")
+def test_score_script_on_spark_matches_duckdb(duckdb_reference: Reference, tmp_path) -> None:
+    common = [*duckdb_reference.score_args, "engine=spark"]
+    spark_out = tmp_path / "spark.parquet"
+    spark = run_script("score", *common, f"output={spark_out}")
     assert spark.returncode == 0, spark.stderr[-3000:]
-    assert [p.name for p in spark_out.iterdir() if p.is_dir()] == [f"as_of={AS_OF}"]
+    assert [p.name for p in spark_out.iterdir() if p.is_dir()] == [f"as_of={SCORE_AS_OF}"]
     assert not list(tmp_path.glob(".spark.parquet.*"))  # the staging folder is gone
-    expected = as_written(pd.read_parquet(duck_out))
+    expected = as_written(duckdb_reference.scores)
     assert (expected["model_version"] == "custlens-transactions_csv/1").all()
     assert_same(expected, as_written(pd.read_parquet(spark_out)))
-    again = run_script("score", *common, f"output={spark_out}", "engine=spark")
+    again = run_script("score", *common, f"output={spark_out}")
     assert again.returncode == 2 and "overwrite=true" in again.stderr
     # A Hadoop file-system address is written and committed by Spark itself, no local rename.
     address = f"file://{tmp_path / 'remote.parquet'}"
-    remote = run_script("score", *common, f"output={address}", "engine=spark")
+    remote = run_script("score", *common, f"output={address}")
     assert remote.returncode == 0, remote.stderr[-3000:]
     assert (tmp_path / "remote.parquet" / "_SUCCESS").exists()
     assert_same(expected, as_written(pd.read_parquet(tmp_path / "remote.parquet")))
-    twice = run_script("score", *common, f"output={address}", "engine=spark")
+    twice = run_script("score", *common, f"output={address}")
     assert twice.returncode == 2 and "overwrite=true" in twice.stderr
-    csv_out = run_script("score", *common, f"output={tmp_path / 's.csv'}", "engine=spark")
+    csv_out = run_script("score", *common, f"output={tmp_path / 's.csv'}")
     assert csv_out.returncode == 2 and "must end in .parquet" in csv_out.stderr
