@@ -10,18 +10,22 @@ import ibis
 import numpy as np
 
 
+def _draws(ids: Iterable[object]) -> np.ndarray:
+    """The first 8 bytes of each id's SHA-256, as unsigned integers."""
+    digests = b"".join(hashlib.sha256(str(i).encode()).digest()[:8] for i in ids)
+    return np.frombuffer(digests, dtype=">u8")
+
+
 def stable_unit(ids: Iterable[object]) -> np.ndarray:
     """A number in [0, 1) for each id, uniform over ids and fixed for each."""
-    digests = b"".join(hashlib.sha256(str(i).encode()).digest()[:8] for i in ids)
-    return np.frombuffer(digests, dtype=">u8").astype(np.float64) / 2.0**64
+    return _draws(ids).astype(np.float64) / 2.0**64
 
 
 def stable_mask(ids: Iterable[object], share: float) -> np.ndarray:
     """Whether each id's `stable_unit` is below `share`, exactly as `stable_share` decides it
     on an engine (integers compared, no rounding)."""
-    digests = b"".join(hashlib.sha256(str(i).encode()).digest()[:8] for i in ids)
-    units = np.frombuffer(digests, dtype=">u8")
-    return units < _bound(share) if share < 1 else np.ones(len(units), dtype=bool)
+    draws = _draws(ids)
+    return draws < _bound(share) if share < 1 else np.ones(len(draws), dtype=bool)
 
 
 def _bound(share: float) -> int:

@@ -12,7 +12,7 @@ from custlens.cli.runs import load_data, required_as_of, tracked
 from custlens.data import LoadedData
 from custlens.engines import EngineSpec, open_engine
 from custlens.features.blocks import features_on_engine
-from custlens.features.build import PANDAS_TYPES, build_features
+from custlens.features.build import build_features
 from custlens.features.spec import FeatureSpec
 from custlens.features.summary import summarise
 from custlens.tracking import mlflow_io
@@ -54,8 +54,7 @@ def on_spark(
     customers = loaded.customers_as_of(as_of)
     with features_on_engine(loaded.transactions, as_of, spec, customers, con) as blocks:
         source = spark.spark_frame(con, blocks.table)
-        head = blocks.table.limit(spark.SCHEMA_ROWS).to_pyarrow()
-        sample = blocks.finisher(head.to_pandas(types_mapper=PANDAS_TYPES.get))
+        sample = spark.driver_sample(blocks.table, blocks.finisher)
         features = spark.finish_on_executors(
             source, blocks.finisher, spark.finished_schema(sample, source)
         ).cache()

@@ -110,7 +110,8 @@ def run_spark(
     customers = loaded.customers_as_of(as_of)
     with features_on_engine(lines, day.date(), scorer.feature_spec, customers, con) as blocks:
         # On the driver, before any executor starts: the features checked, the schema learned.
-        sample = spark.driver_sample(con, blocks.table, blocks.finisher, day)
+        sample = spark.driver_sample(blocks.table, blocks.finisher)
+        sample.insert(1, spark.PARTITION_COLUMN, day)
         schema = spark.output_schema(scorer.score(sample))
         features = spark.spark_frame(con, blocks.table)
         scored = spark.score_on_executors(features, blocks.finisher, scorer, day, schema)

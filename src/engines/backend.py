@@ -34,8 +34,13 @@ def open_engine(
         yield spark.backend(session)
 
 
-def cached(con: ibis.BaseBackend, table: ibis.Table) -> ibis.Table:
-    """`table.cache()` on `con`, with the in-memory tables it reads registered first: Ibis's
-    Spark backend caches a query without registering them (DuckDB needs nothing more)."""
+def register_memtables(con: ibis.BaseBackend, table: ibis.Table) -> None:
+    """Register the in-memory tables `table` reads on `con`, as executing it would: Ibis's
+    Spark backend does not when it caches a query or compiles one for Spark itself."""
     con._run_pre_execute_hooks(table)  # Ibis has no public call for it
+
+
+def cached(con: ibis.BaseBackend, table: ibis.Table) -> ibis.Table:
+    """`table.cache()` on `con`, with its in-memory tables registered first."""
+    register_memtables(con, table)
     return table.cache()

@@ -60,11 +60,6 @@ class FeatureBlocks:
     buyers: int
     finisher: BlockFinisher
 
-    @property
-    def fit(self) -> BtydFit:
-        """The BTYD models every block's columns come from."""
-        return self.finisher.fit
-
     def blocks(self, size: int) -> Iterator[pd.DataFrame]:
         """Consecutive blocks of `size` customers (the last may be smaller), in customer order,
         as `build_features` gives them."""

@@ -38,7 +38,8 @@ class Task:
     def estimator(
         self, horizon_days: int, settings: ModelSettings | None = None, intervals: bool = True
     ) -> Estimator:
-        """The unfitted estimator of this task (`fit(frame, frame[label])`)."""
+        """The unfitted estimator of this task (`fit(frame, frame[label])`), with this task's
+        default settings unless given."""
         settings = settings or self.defaults()
         if self.kind == "classification":
             return CalibratedClassifier(horizon_days, settings)

@@ -143,11 +143,6 @@ def check_reconciliation(check: Reconciliation) -> None:
         )
 
 
-def summary(scores: pd.DataFrame) -> dict[str, pd.DataFrame]:
-    """Counts by segment, risk band and value tier, with predicted value."""
-    return combine_summaries([summary_sums(scores)])
-
-
 SUMMARY_GROUPS = ("segment_name", "churn_risk", "value_tier")
 
 

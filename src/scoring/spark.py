@@ -16,6 +16,7 @@ import ibis
 import pandas as pd
 from ibis.expr.types import Table
 
+from custlens.engines.backend import register_memtables
 from custlens.errors import CustlensError
 from custlens.features.blocks import BlockFinisher
 from custlens.features.build import PANDAS_TYPES
@@ -30,7 +31,7 @@ _SPARK_TYPES = {"b": "boolean", "i": "bigint", "u": "bigint", "f": "double", "M"
 
 def spark_frame(con: ibis.BaseBackend, table: Table) -> Any:
     """An Ibis table of a PySpark backend as a Spark DataFrame, unexecuted."""
-    con._run_pre_execute_hooks(table)  # registers in-memory tables (Ibis has no public call)
+    register_memtables(con, table)
     return con._session.sql(con.compile(table))
 
 
@@ -75,19 +76,21 @@ def finish_on_executors(features: Any, finisher: BlockFinisher, schema: str) -> 
     def finish_batches(batches: Any) -> Any:
         for batch in batches:
             if not batch.empty:
-                yield finisher(batch.astype({c: "string" for c in text}))
+                yield _finished(batch, text, finisher)
 
     return features.mapInPandas(finish_batches, schema)
 
 
-def driver_sample(
-    con: ibis.BaseBackend, table: Table, finisher: BlockFinisher, day: pd.Timestamp
-) -> pd.DataFrame:
-    """A few finished feature rows with `as_of`, taken on the driver."""
+def driver_sample(table: Table, finisher: BlockFinisher) -> pd.DataFrame:
+    """A few finished feature rows, taken on the driver (feature checks, output schemas)."""
     head = table.limit(SCHEMA_ROWS).to_pyarrow().to_pandas(types_mapper=PANDAS_TYPES.get)
-    features = finisher(head)
-    features.insert(1, PARTITION_COLUMN, day)
-    return features
+    return finisher(head)
+
+
+def _finished(batch: pd.DataFrame, text: list[str], finisher: BlockFinisher) -> pd.DataFrame:
+    """An executor's Arrow batch as `build_features` rows (Arrow gives text as objects;
+    build_features gives pandas strings)."""
+    return finisher(batch.astype({c: "string" for c in text}))
 
 
 def score_on_executors(
@@ -103,8 +106,7 @@ def score_on_executors(
         for batch in batches:
             if batch.empty:
                 continue
-            # Arrow gives text as objects; build_features gives pandas strings.
-            rows = finisher(batch.astype({c: "string" for c in text}))
+            rows = _finished(batch, text, finisher)
             rows.insert(1, PARTITION_COLUMN, day)
             yield scorer.score(rows)
 
@@ -114,7 +116,8 @@ def score_on_executors(
 
 
 def summary_on_spark(scored: Any) -> dict[str, pd.DataFrame]:
-    """`batch.summary` of the scored rows, aggregated by Spark (one small table per group)."""
+    """Counts by segment, risk band and value tier with predicted value, as the DuckDB path
+    gives them (`combine_summaries`), aggregated by Spark (one small table per group)."""
     from pyspark.sql import functions as F  # noqa: N812
 
     sums = {}

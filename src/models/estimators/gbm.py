@@ -213,16 +213,11 @@ class SeedBaggedModel(BaseEstimator):
         """Fit every member on the same rows (see GradientBoostedModel.fit)."""
         if self.n_seeds < 1:
             raise ValueError(f"n_seeds must be at least 1, not {self.n_seeds}")
+        shared = {k: v for k, v in self.get_params().items() if k != "n_seeds"}
         self.members_ = [
-            GradientBoostedModel(
-                task=self.task,
-                objective=self.objective,
-                params=self.params,
-                n_estimators=self.n_estimators,
-                early_stopping_rounds=self.early_stopping_rounds,
-                random_state=self.random_state + i,
-                n_jobs=self.n_jobs,
-            ).fit(X, y, validation=validation, callbacks=callbacks, sample_weight=sample_weight)
+            GradientBoostedModel(**{**shared, "random_state": self.random_state + i}).fit(
+                X, y, validation=validation, callbacks=callbacks, sample_weight=sample_weight
+            )
             for i in range(self.n_seeds)
         ]
         self.encoder_ = self.members_[0].encoder_
