@@ -19,8 +19,8 @@ import hydra
 from omegaconf import DictConfig
 
 from custlens.cli import pipeline_job
-from custlens.cli.config import register
 from custlens.cli.errors import exit_on_user_error
+from custlens.config import register
 
 register()
 

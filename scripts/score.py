@@ -3,8 +3,9 @@
     .venv/bin/python scripts/score.py data=transactions_csv data.path=FILE as_of=YYYY-MM-DD \\
         output=OUT.parquet [model_uri=models:/NAME@champion] [overwrite=true] [engine=spark]
 
-With engine=spark the features run on Spark and the model's Spark UDF scores them on the
-executors; the output is then a Parquet folder partitioned by `as_of`.
+With engine=spark the features are computed, scored and written by Spark's executors (the
+scorer travels with the job; nothing is collected on the driver); the output is then a Parquet
+folder partitioned by `as_of`.
 
 Every customer with a kept transaction on or before `as_of` (or in the customer table) appears
 exactly once; the job fails rather than write a short file, and writes atomically. On DuckDB the
@@ -18,8 +19,8 @@ import hydra
 from omegaconf import DictConfig
 
 from custlens.cli import score_job
-from custlens.cli.config import register
 from custlens.cli.errors import exit_on_user_error
+from custlens.config import register
 
 register()
 

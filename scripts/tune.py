@@ -3,7 +3,10 @@
     .venv/bin/python scripts/tune.py model=churn tuning.n_trials=50
 
 The study lives in a local SQLite file (tuning.storage), so an interrupted study resumes
-where it stopped. Paste the printed overrides into conf/train.yaml or pass them to train.py.
+where it stopped. Each trial fits the estimator training fits, on what was known before the
+backtest's test cutoff, and is judged on the validation cutoff by the task's headline metric.
+The best trial is written as an experiment bundle (tuning.bundle): train with it through
+`scripts/train.py +experiment=<study name>`.
 """
 
 from __future__ import annotations
@@ -12,8 +15,8 @@ import hydra
 from omegaconf import DictConfig
 
 from custlens.cli import tune_job
-from custlens.cli.config import register
 from custlens.cli.errors import exit_on_user_error
+from custlens.config import register
 
 register()
 

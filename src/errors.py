@@ -7,3 +7,8 @@ class CustlensError(ValueError):
 
 class DataError(CustlensError):
     """Input data that cannot be loaded or does not meet the data contract."""
+
+
+class CustlensWarning(UserWarning):
+    """Something the user should know and may act on, though the work goes on (the commands
+    print it as `custlens: warning: ...`)."""

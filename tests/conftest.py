@@ -4,11 +4,13 @@ store; one thread per test worker. Helpers live in tests/helpers.py."""
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from custlens.cli.config import compose_config, shared_data_dir
+from custlens.config import compose_config, shared_data_dir, to_spec, training_spec
 
 # One thread per test worker (scripts run by the tests inherit it): models, SHAP and DuckDB
 # must not grab both cores while the test runner uses the other.
@@ -81,14 +83,33 @@ def tracking_uri(tmp_path: Path) -> str:
     return f"sqlite:///{tmp_path / 'mlruns' / 'mlflow.db'}"
 
 
-@pytest.fixture(scope="session")
-def trained():
-    """A scorer trained once per session on the smoke configuration, without tracking."""
-    from custlens.cli import train_job
+@dataclass
+class SmokeRun:
+    """The smoke data loaded and what the training library made of it."""
 
-    result = train_job.run(compose_config("train", ["debug=smoke", "tracking=disabled"]))
+    loaded: Any
+    trained: Any
+
+    @property
+    def scorer(self) -> Any:
+        return self.trained.scorer
+
+    @property
+    def last_day(self) -> Any:
+        return self.trained.frame.last
+
+
+@pytest.fixture(scope="session")
+def trained() -> SmokeRun:
+    """A scorer trained once per session by the library on the smoke configuration."""
+    from custlens import training
+    from custlens.data import DataSpec, load
+
+    cfg = compose_config("train", ["debug=smoke", "tracking=disabled"])
+    loaded = load(to_spec(cfg.data, DataSpec))
+    result = training.train(loaded, training_spec(cfg))
     assert result.scorer is not None
-    return result
+    return SmokeRun(loaded, result)
 
 
 @pytest.fixture(scope="session")

@@ -11,7 +11,11 @@ import sys
 from pathlib import Path
 from types import ModuleType
 
-from custlens.cli.config import compose_config
+import pandas as pd
+
+from custlens.config import compose_config
+from custlens.data import LoadedData
+from custlens.scoring.batch import Reconciliation
 
 ROOT = Path(__file__).resolve().parents[1]
 CONF = ROOT / "conf"
@@ -50,6 +54,41 @@ def java_available() -> bool:
     return bool(shutil.which("java") or (home and (Path(home) / "bin").is_dir()))
 
 
+def loaded_of(
+    log: pd.DataFrame | str,
+    customers: pd.DataFrame | None = None,
+    non_product: pd.DataFrame | None = None,
+) -> LoadedData:
+    """A clean log (and customer table, and fee-only customers) as the loaders hand it on."""
+    return LoadedData(log, customers, None, non_product)
+
+
+def reconcile(
+    transactions: pd.DataFrame,
+    as_of: pd.Timestamp,
+    customers: pd.DataFrame | None,
+    scores: pd.DataFrame,
+    non_product: pd.DataFrame | None = None,
+) -> Reconciliation:
+    """The reconciliation computed in pandas, by sets: the oracle of the engine's."""
+    end = as_of + pd.Timedelta(days=1)
+    known = set(transactions.loc[transactions["timestamp"] < end, "customer_id"].dropna())
+    later = set(transactions["customer_id"].dropna()) - known
+    table = set(customers["customer_id"].astype(str)) - known if customers is not None else set()
+    fees = set(non_product["customer_id"].astype(str)) if non_product is not None else set()
+    ids = scores["customer_id"].astype(str)
+    expected = known | table
+    return Reconciliation(
+        with_history=len(known),
+        table_only=len(table - fees),
+        only_after_as_of=len(later - table),
+        scored=len(scores),
+        duplicated=int(ids.duplicated().sum()),
+        missing=len(expected - set(ids)),
+        non_product_only=len(table & fees),
+    )
+
+
 __all__ = [
     "CONF",
     "ROOT",
@@ -57,5 +96,7 @@ __all__ = [
     "compose_config",
     "java_available",
     "load_script",
+    "loaded_of",
+    "reconcile",
     "run_script",
 ]

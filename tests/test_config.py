@@ -8,8 +8,7 @@ import pytest
 from hydra.errors import ConfigCompositionException
 from omegaconf.errors import ConfigKeyError
 
-from custlens.cli.config import flat_params, to_spec
-from custlens.cli.train_job import settings_of
+from custlens.config import flat_params, run_settings, to_spec, training_spec
 from custlens.data.load import load_canonical
 from custlens.data.spec import DataSpec
 from custlens.errors import CustlensError, DataError
@@ -88,8 +87,10 @@ def test_commands_train_the_python_apis_default_models(primary: str) -> None:
         task: replace(settings, random_state=7, n_jobs=1)
         for task, settings in default_settings().items()
     }
-    assert settings_of(cfg) == expected
-    changed = settings_of(compose_config(primary, ["models.clv.params.num_leaves=31"]))
+    assert training_spec(cfg).model_settings() == expected
+    changed = training_spec(
+        compose_config(primary, ["models.clv.params.num_leaves=31"])
+    ).model_settings()
     assert changed["clv"].params["num_leaves"] == 31
     assert changed["clv"].params["learning_rate"] == expected["clv"].params["learning_rate"]
 
@@ -97,7 +98,7 @@ def test_commands_train_the_python_apis_default_models(primary: str) -> None:
 def test_an_unknown_model_setting_is_one_clear_error() -> None:
     cfg = compose_config("train", ["+models.churn.n_trees=5"])
     with pytest.raises(CustlensError, match="models.churn"):
-        settings_of(cfg)
+        training_spec(cfg)
 
 
 @pytest.mark.parametrize("primary", ["build_features", "score", "train", "pipeline", "tune"])
@@ -117,18 +118,20 @@ def test_engine_typo_fails_at_composition() -> None:
 
 
 def test_segmenter_class_and_settings_come_from_the_config() -> None:
-    from hydra.utils import instantiate
-
-    from custlens.cli.train_job import fit_segmenter
     from custlens.models.estimators.segmentation import CustomerSegmenter
+    from custlens.training import fit_segmenter
 
     cfg = compose_config("train", ["segmentation.method=gmm", "segmentation.k_range=[3,5]"])
-    segmenter = instantiate(cfg.segmentation, _convert_="all")
+    spec = training_spec(cfg)
+    segmenter = spec.segmenter(**spec.segmentation)
     assert isinstance(segmenter, CustomerSegmenter)
     assert (segmenter.method, segmenter.k_range) == ("gmm", [3, 5])
     assert compose_config("train").segmentation.k_range == list(CustomerSegmenter().k_range)
+    unknown = training_spec(compose_config("train", ["+segmentation.n_clusters=3"]))
     with pytest.raises(CustlensError, match="segmentation"):
-        fit_segmenter(compose_config("train", ["+segmentation.n_clusters=3"]), None, None)
+        fit_segmenter(None, unknown)
+    with pytest.raises(CustlensError, match="segmentation._target_"):
+        training_spec(compose_config("train", ["segmentation._target_=custlens.Nope"]))
 
 
 def test_settings_nodes_refuse_unknown_keys() -> None:
@@ -137,6 +140,33 @@ def test_settings_nodes_refuse_unknown_keys() -> None:
             compose_config("tune", [override])
     with pytest.raises((ConfigCompositionException, ConfigKeyError)):
         compose_config("report", ["report.shap_row=5"])
+
+
+@pytest.mark.parametrize(
+    ("override", "message"),
+    [
+        ("chunk_size=0", "chunk_size must be a whole number of at least 1, not 0"),
+        ("threads=0", "threads must be a whole number of at least 1"),
+        ("horizon_days=0", "horizon_days must be a whole number of days"),
+        ("repurchase_days=120", "repurchase_days \\(120\\) must not exceed horizon_days"),
+        ("frames.customer_share=1.5", "frames.customer_share must be in"),
+        ("frames.step_days=-3", "frames.step_days must be a whole number of days"),
+        ("models.churn.calibration=platt", "calibration must be one of"),
+        ("models.clv.quantiles=[0.1,1.2]", "quantiles must lie strictly between 0 and 1"),
+        ("scoring.risk_bands=[0.8,0.4]", "scoring.risk_bands must be two probabilities"),
+        ("register.promote=sometimes", "register.promote must be auto, force or never"),
+    ],
+)
+def test_bad_settings_are_one_clear_error_before_any_work(override: str, message: str) -> None:
+    """Typed settings check themselves when the config becomes settings: the commands call
+    these before loading any data."""
+    from custlens.config.settings import RegisterSettings
+
+    cfg = compose_config("train", [override])
+    with pytest.raises(CustlensError, match=message):
+        run_settings(cfg)
+        training_spec(cfg)
+        to_spec(cfg.register, RegisterSettings)
 
 
 @pytest.mark.parametrize("primary", ["train", "score"])

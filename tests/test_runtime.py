@@ -38,19 +38,21 @@ def test_duckdb_and_the_scorer_take_the_thread_count(trained) -> None:
     assert connect().raw_sql("SELECT current_setting('threads')").fetchone()[0] == 1
     scorer = trained.scorer
     scorer.use_threads(2)
-    assert scorer.models.churn.model_.model_.n_jobs == 2
+    assert scorer.models["churn"].model_.model_.n_jobs == 2
     assert numba.get_num_threads() == min(2, numba.config.NUMBA_NUM_THREADS)
     scorer.use_threads()
-    assert scorer.models.clv.model_.model_.n_jobs == 1 and numba.get_num_threads() == 1
+    assert scorer.models["clv"].model_.model_.n_jobs == 1 and numba.get_num_threads() == 1
 
 
 def test_training_settings_take_the_thread_count(monkeypatch) -> None:
-    from custlens.cli.config import compose_config
-    from custlens.cli.train_job import settings_of
+    from custlens.config import compose_config, training_spec
 
-    cfg = compose_config("train", ["debug=smoke"])
-    assert cfg.threads is None  # users: every core
-    assert {s.n_jobs for s in settings_of(cfg).values()} == {1}
+    def threads(overrides: list[str]) -> set[int]:
+        spec = training_spec(compose_config("train", overrides))
+        return {s.n_jobs for s in spec.model_settings().values()}
+
+    assert compose_config("train", ["debug=smoke"]).threads is None  # users: every core
+    assert threads(["debug=smoke"]) == {1}
     monkeypatch.setenv(runtime.ENV, "2")
-    assert {s.n_jobs for s in settings_of(cfg).values()} == {2}
-    assert {s.n_jobs for s in settings_of(compose_config("train", ["threads=3"])).values()} == {3}
+    assert threads(["debug=smoke"]) == {2}
+    assert threads(["threads=3"]) == {3}

@@ -32,8 +32,7 @@ import pyarrow.parquet as pq
 from hydra import compose
 from omegaconf import DictConfig
 
-from custlens.cli.config import register
-from custlens.cli.train_job import config_hash
+from custlens.config import register, training_spec
 from custlens.data.synthetic import generate_transactions
 
 register()
@@ -65,15 +64,16 @@ def write_log(folder: Path, customers: int, seed: int, chunk: int) -> tuple[str,
 
 
 def trained_model(folder: Path, cfg: DictConfig) -> tuple[str, str]:
-    """The default configuration's scorer, trained once per configuration (its resolved config's
-    hash names the store); (tracking URI, model URI)."""
+    """The default configuration's scorer, trained once per configuration (the hash of its
+    training settings names the store); (tracking URI, model URI)."""
     args = [
         "data=synthetic",
         f"data.synthetic.n_customers={cfg.train_customers}",
         f"seed={cfg.seed}",
         "register.name=custlens-bench",
     ]
-    store = folder / f"model_{config_hash(compose('train', args))}"  # inside this Hydra app
+    spec = training_spec(compose("train", args))  # inside this Hydra app
+    store = folder / f"model_{spec.fingerprint()}"
     uri, model = f"sqlite:///{store / 'mlflow.db'}", "models:/custlens-bench/1"
     if not (store / "_DONE").exists():
         store.mkdir(parents=True, exist_ok=True)

@@ -13,8 +13,8 @@ from pathlib import Path
 import hydra
 from omegaconf import DictConfig
 
-from custlens.cli.config import register, to_spec
 from custlens.cli.errors import exit_on_user_error
+from custlens.config import register, to_spec
 from custlens.data import DataSpec
 from custlens.data.read import read_files
 from custlens.data.sample import sample_log

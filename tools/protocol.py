@@ -16,12 +16,13 @@ import hydra
 import pandas as pd
 from omegaconf import DictConfig
 
-from custlens.cli.config import register, to_spec
 from custlens.cli.errors import exit_on_user_error
+from custlens.config import register, to_spec
 from custlens.data import DataSpec
 from custlens.data.read import read_files
 from custlens.errors import CustlensError
 from custlens.models.evaluation import metrics
+from custlens.models.tasks import TASKS
 
 register()
 
@@ -73,10 +74,7 @@ def judge(truth_table: pd.DataFrame, scores: pd.DataFrame) -> dict[str, float]:
         "churn_rate": float(y.mean()),
         "churn_roc_auc": metrics.roc_auc(y, merged["churn_probability"]),
         "churn_ece": metrics.expected_calibration_error(y, merged["churn_probability"]),
-        **{
-            f"value_{k}": v
-            for k, v in metrics.value_report(merged["value"], merged["clv"]).items()
-        },
+        **{f"value_{m.name}": m(merged["value"], merged["clv"]) for m in TASKS["clv"].metrics},
     }
 
 

@@ -16,18 +16,15 @@ from pathlib import Path
 import pandas as pd
 from omegaconf import DictConfig
 
-from custlens.cli.config import to_spec
+from custlens import training
 from custlens.cli.output import save_figure_atomically, write_atomically, write_text_atomically
 from custlens.cli.runs import load_data, tracked
-from custlens.cli.train_job import settings_of
+from custlens.config import to_spec, training_spec
 from custlens.engines import EngineSpec, open_engine
-from custlens.errors import CustlensError
-from custlens.features.frames import data_span, rolling_cutoffs, training_frame
-from custlens.features.spec import FeatureSpec, FrameSpec, LabelSpec
+from custlens.features.frames import data_span, training_frame
 from custlens.models.evaluation import backtest as bt
 from custlens.models.evaluation import plots
-from custlens.models.evaluation.pipeline import Evaluation, backtest
-from custlens.models.tasks import SUPERVISED
+from custlens.models.evaluation.pipeline import Evaluation
 from custlens.tracking import mlflow_io
 
 
@@ -44,38 +41,25 @@ class BacktestResult:
 def run(cfg: DictConfig) -> BacktestResult:
     """Train and judge at every test cutoff; compare with the uncertainty."""
     loaded = load_data(cfg, show=True)
-    fspec, lspec = to_spec(cfg.features, FeatureSpec), to_spec(cfg.labels, LabelSpec)
-    frames, horizon = FrameSpec(**cfg.frames), cfg.horizon_days
-    tasks = [t for t in SUPERVISED if t in cfg.model.tasks]
-    with open_engine(to_spec(cfg.engine, EngineSpec), cfg.threads) as con:
+    spec = training_spec(cfg)
+    horizon = spec.horizon_days
+    with open_engine(to_spec(cfg.engine, EngineSpec), spec.threads) as con:
         first, last = data_span(loaded.transactions, con)
         tests = bt.backtest_cutoffs(
             last - timedelta(days=horizon), cfg.cutoffs, cfg.step_days or horizon
         )
-        grids = {t: _training_cutoffs(first, t, horizon, frames) for t in tests}
+        grids = {t: training.training_cutoffs(first, t, spec) for t in tests}
         days = sorted({day for grid in grids.values() for day in grid})
-        frame = training_frame(loaded.transactions, days, fspec, lspec, con, frames.customer_share)
-    settings = settings_of(cfg)
+        frame = training_frame(
+            loaded.transactions, days, spec.features, spec.labels, con, spec.frames.customer_share
+        )
     evaluations = []
     for t in tests:
         part = frame.loc[frame["as_of"].isin([pd.Timestamp(d) for d in grids[t]])]
-        evaluations.append(backtest(part, horizon, settings, tasks))
+        evaluations.append(training.judge(part, spec))
         print(f"cutoff {t}: {evaluations[-1].rows:,} customers, {evaluations[-1].design}")
-    table = bt.table(bt.compare(evaluations, cfg.resamples, cfg.seed))
-    return BacktestResult(evaluations, table, bt.scorer_values(evaluations), cfg.seed)
-
-
-def _training_cutoffs(first, test, horizon: int, frames: FrameSpec) -> list:
-    """The cutoffs `scripts/train.py` would use on a log ending `horizon` days after `test`
-    (the last of them is `test`); refused when none could train a model judged at `test`."""
-    grid = rolling_cutoffs(first, test + timedelta(days=horizon), horizon, frames)
-    if not grid or grid[0] + timedelta(days=horizon) > test:
-        raise CustlensError(
-            f"no training before the test cutoff {test}: the history from {first} leaves no "
-            f"labelled cutoff (frames.min_history_days={frames.min_history_days}, horizon "
-            f"{horizon} days) whose labels end by it; use fewer cutoffs or a smaller step_days"
-        )
-    return grid
+    table = bt.table(bt.compare(evaluations, cfg.resamples, spec.seed))
+    return BacktestResult(evaluations, table, bt.scorer_values(evaluations), spec.seed)
 
 
 def write(result: BacktestResult, folder: Path, command: str) -> dict[str, Path]:

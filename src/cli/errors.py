@@ -1,8 +1,10 @@
-"""How a script ends on an error: one line for the user, never a bare traceback.
+"""How a script ends on an error, and how it shows warnings: one line for the user, never a
+bare traceback.
 
 A user error (`CustlensError`: bad input, bad settings, data too short) prints
 `custlens: error: ...` and exits 2. Anything else is a defect: it prints one line naming it and
-the path of a log holding the traceback, and exits 1.
+the path of a log holding the traceback, and exits 1. A `CustlensWarning` prints
+`custlens: warning: ...` and the work goes on.
 """
 
 from __future__ import annotations
@@ -11,12 +13,13 @@ import functools
 import sys
 import tempfile
 import traceback
+import warnings
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
-from custlens.errors import CustlensError
+from custlens.errors import CustlensError, CustlensWarning
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -27,6 +30,7 @@ def exit_on_user_error(task: F) -> F:
 
     @functools.wraps(task)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
+        show_warnings_plainly()
         try:
             return task(*args, **kwargs)
         except CustlensError as exc:
@@ -39,6 +43,19 @@ def exit_on_user_error(task: F) -> F:
             raise SystemExit(1) from None
 
     return wrapper  # type: ignore[return-value]
+
+
+def show_warnings_plainly() -> None:
+    """Print custlens's own warnings as one line each, `custlens: warning: ...`."""
+    shown = warnings.showwarning
+
+    def show(message: Any, category: type, *args: Any, **kwargs: Any) -> None:
+        if issubclass(category, CustlensWarning):
+            sys.stderr.write(f"custlens: warning: {message}\n")
+        else:
+            shown(message, category, *args, **kwargs)
+
+    warnings.showwarning = show
 
 
 def write_traceback(exc: BaseException) -> Path:

@@ -6,9 +6,9 @@ from typing import Any
 
 from omegaconf import DictConfig
 
-from custlens.cli.config import to_spec
 from custlens.cli.output import check_engine_output, write_atomically, write_on_spark
 from custlens.cli.runs import load_data, required_as_of, tracked
+from custlens.config import run_settings, to_spec
 from custlens.data import LoadedData
 from custlens.engines import EngineSpec, open_engine
 from custlens.features.blocks import features_on_engine
@@ -24,7 +24,7 @@ def command(cfg: DictConfig) -> None:
     as_of = required_as_of(cfg)
     engine = to_spec(cfg.engine, EngineSpec)
     output = check_engine_output(cfg.output, cfg.overwrite, engine.name)
-    with tracked(cfg), open_engine(engine, cfg.threads) as con:
+    with tracked(cfg), open_engine(engine, run_settings(cfg).threads) as con:
         loaded = load_data(cfg, in_place=True)  # data=parquet_log: a path, read by the engine
         spec = to_spec(cfg.features, FeatureSpec)
         if engine.name == "spark":

@@ -12,44 +12,47 @@ from pathlib import Path
 from omegaconf import DictConfig
 
 from custlens.cli import report_job, score_job, train_job
-from custlens.cli.config import to_spec
 from custlens.cli.output import check_output
 from custlens.cli.runs import tracked
-from custlens.cli.settings import ReportSettings
+from custlens.config import run_settings, to_spec
+from custlens.config.settings import ReportSettings
 from custlens.engines import EngineSpec, open_engine
-from custlens.explain.aggregates import ScoredBase, shap_sample
-from custlens.explain.report import explain_drivers
+from custlens.reporting.aggregates import ScoredBase, shap_sample
+from custlens.reporting.report import explain_drivers
 
 
 def command(cfg: DictConfig) -> None:
-    """Refuse unusable outputs before training; train, register, score and report."""
+    """Refuse unusable outputs and settings before training; train, register, score and
+    report."""
+    run = run_settings(cfg)
     output = Path(cfg.scores.output)
     output.parent.mkdir(parents=True, exist_ok=True)
     check_output(output, overwrite=cfg.scores.overwrite)  # refuse before hours of training
     settings = to_spec(cfg.report, ReportSettings)
     if settings.output:  # the default path is only known once the data's last day is
         check_output(settings.output, settings.overwrite, suffixes=(".html",))
-    with tracked(cfg) as run:
+    with tracked(cfg) as tracked_run:
         result = train_job.run(cfg)
-        if result.scorer is not None:
-            last_day = str(result.last_day)
+        trained = result.trained
+        if trained.scorer is not None:
+            last_day = str(trained.frame.last)
             base = ScoredBase()
-            with open_engine(to_spec(cfg.engine, EngineSpec), cfg.threads) as con:
+            with open_engine(to_spec(cfg.engine, EngineSpec), run.threads) as con:
                 score_job.run(
                     result.loaded,
                     last_day,
-                    result.scorer,
+                    trained.scorer,
                     output,
-                    cfg.chunk_size,
-                    con,
-                    cfg.threads,
-                    features=result.today,
+                    chunk_size=run.chunk_size,
+                    con=con,
+                    threads=run.threads,
+                    features=trained.today,
                     observe=base,
                 )
             drivers = result.drivers or explain_drivers(
-                result.scorer, shap_sample(result.today, settings.shap_rows, settings.seed),
+                trained.scorer, shap_sample(trained.today, settings.shap_rows, settings.seed),
                 settings.seed,
             )  # fmt: skip
-            report_job.write(base, result.scorer, cfg.data.name, result.loaded, settings, drivers)
-        if run is not None:
-            print(f"Tracked as MLflow run {run.info.run_id} ({cfg.tracking.uri})")
+            report_job.write(base, trained.scorer, cfg.data.name, result.loaded, settings, drivers)
+        if tracked_run is not None:
+            print(f"Tracked as MLflow run {tracked_run.info.run_id} ({cfg.tracking.uri})")

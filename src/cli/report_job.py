@@ -9,19 +9,19 @@ import ibis
 import pandas as pd
 from omegaconf import DictConfig, OmegaConf
 
-from custlens.cli.config import to_spec
 from custlens.cli.output import check_output, save_figure_atomically, write_text_atomically
 from custlens.cli.runs import load_data, required_as_of, tracked
 from custlens.cli.score_job import default_model
-from custlens.cli.settings import ReportSettings
+from custlens.config import run_settings, to_spec
+from custlens.config.settings import ReportSettings
 from custlens.data import LoadedData
 from custlens.engines import EngineSpec, open_engine
 from custlens.errors import CustlensError
-from custlens.explain import figures, shap_views
-from custlens.explain.aggregates import ScoredBase
-from custlens.explain.report import Drivers, build_report, explain_drivers, render
-from custlens.models.tasks import SUPERVISED
+from custlens.models.tasks import SUPERVISED, TASKS
 from custlens.privacy import new_salt, pseudonym
+from custlens.reporting import figures, shap_views
+from custlens.reporting.aggregates import ScoredBase
+from custlens.reporting.report import Drivers, build_report, explain_drivers, render
 from custlens.scoring.batch import DEFAULT_CHUNK, check_reconciliation, features_as_of
 from custlens.scoring.blocks import score_in_blocks
 from custlens.scoring.scorer import Scorer
@@ -62,6 +62,7 @@ def run(
     scorer: Scorer,
     data_name: str,
     settings: ReportSettings,
+    *,
     con: ibis.BaseBackend | None = None,
     chunk_size: int = DEFAULT_CHUNK,
     threads: int | None = None,
@@ -71,16 +72,7 @@ def run(
     output = report_path(settings, data_name, as_of)
     base = ScoredBase(settings.shap_rows, settings.seed)
     check, _ = score_in_blocks(
-        loaded.transactions,
-        as_of,
-        scorer,
-        None,
-        loaded.customers_as_of(as_of),
-        chunk_size,
-        con=con,
-        threads=threads,
-        observe=base,
-        non_product=loaded.non_product,
+        loaded, as_of, scorer, chunk_size=chunk_size, con=con, threads=threads, observe=base
     )
     check_reconciliation(check)
     drivers = explain_drivers(scorer, base.sample(), settings.seed)
@@ -113,9 +105,9 @@ def log_drivers(drivers: Drivers) -> None:
     each model's importance table."""
     for key, image in drivers.images.items():
         mlflow_io.log_image(image, f"explain/{key}.png")
-    for task, explanation in drivers.explanations.items():
+    for task, explained in drivers.explanations.items():
         mlflow_io.log_table(
-            shap_views.importance(explanation).rename("mean_abs_shap").reset_index(),
+            shap_views.importance(explained).rename("mean_abs_shap").reset_index(),
             f"explain/{task}/importance.csv",
         )
 
@@ -131,13 +123,13 @@ def explain_customer(
             f"customer {customer_id!r} has no transaction on or before {as_of} in this data"
         )
     row = features.loc[found]
-    scores = scorer.score(row)
-    for task in SUPERVISED:
-        explanation = shap_views.explain(scorer, row, task)
+    scores = scorer.score_features(row)
+    for task in scorer.models:
+        explained = shap_views.explain(scorer, row, task)
         path = outputs[task]
         # Written locally only: a per-customer output is not logged to the shared store.
-        save_figure_atomically(figures.waterfall(explanation, found[0]), path)
-        print(f"{explanation.outcome.capitalize()} explained in {path}")
+        save_figure_atomically(figures.waterfall(explained, 0), path)
+        print(f"{TASKS[task].outcome.capitalize()} explained in {path}")
     return scores
 
 
@@ -146,13 +138,17 @@ def command(cfg: DictConfig) -> None:
     explain and write the page."""
     as_of = required_as_of(cfg)
     settings = to_spec(cfg.report, ReportSettings)
+    run_ = run_settings(cfg)
     report_path(settings, cfg.data.name, as_of)
     model_uri = cfg.model_uri or default_model(cfg.data.name)
     with tracked(cfg):
         loaded = load_data(cfg)
         scorer = registry.load_scorer(model_uri)
-        with open_engine(to_spec(cfg.engine, EngineSpec), cfg.threads) as con:
-            run(loaded, as_of, scorer, cfg.data.name, settings, con, cfg.chunk_size, cfg.threads)
+        with open_engine(to_spec(cfg.engine, EngineSpec), run_.threads) as con:
+            run(
+                loaded, as_of, scorer, cfg.data.name, settings,
+                con=con, chunk_size=run_.chunk_size, threads=run_.threads,
+            )  # fmt: skip
 
 
 def explain_command(cfg: DictConfig) -> None:

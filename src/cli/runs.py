@@ -7,7 +7,7 @@ from typing import Any
 
 from omegaconf import DictConfig
 
-from custlens.cli.config import flat_params, project_root, resolved_yaml, to_spec
+from custlens.config import flat_params, project_root, resolved_yaml, to_spec
 from custlens.data import DataSpec, LoadedData, load, load_for_scoring
 from custlens.errors import CustlensError
 from custlens.tracking import mlflow_io

@@ -12,15 +12,20 @@ import pandas as pd
 from omegaconf import DictConfig
 from tqdm import tqdm
 
-from custlens.cli.config import to_spec
 from custlens.cli.output import StagedTable, check_engine_output, write_on_spark
 from custlens.cli.runs import load_data, required_as_of, tracked
+from custlens.config import run_settings, to_spec
 from custlens.data import LoadedData
 from custlens.engines import EngineSpec, open_engine
 from custlens.errors import CustlensError
 from custlens.features.blocks import features_on_engine
 from custlens.features.source import as_table
-from custlens.scoring.batch import Reconciliation, check_reconciliation, scoring_day
+from custlens.scoring.batch import (
+    DEFAULT_CHUNK,
+    Reconciliation,
+    check_reconciliation,
+    scoring_day,
+)
 from custlens.scoring.blocks import BlockObserver, reconcile_on_engine, score_in_blocks
 from custlens.scoring.scorer import Scorer
 from custlens.tracking import mlflow_io, registry
@@ -30,16 +35,20 @@ def command(cfg: DictConfig) -> None:
     """scripts/score.py: refuse an unusable output before any work, then load the data and
     score it on the configured engine (Spark: by the executors, nothing collected)."""
     as_of = required_as_of(cfg)
+    settings = run_settings(cfg)
     model_uri = cfg.model_uri or default_model(cfg.data.name)
     engine = to_spec(cfg.engine, EngineSpec)
     output = check_engine_output(cfg.output, cfg.overwrite, engine.name)
-    with tracked(cfg), open_engine(engine, cfg.threads) as con:
+    with tracked(cfg), open_engine(engine, settings.threads) as con:
         loaded = load_data(cfg, in_place=True)  # data=parquet_log: a path
         scorer = registry.load_scorer(model_uri)
         if engine.name == "spark":
             run_spark(loaded, as_of, scorer, output, cfg.overwrite, con)
         else:
-            run(loaded, as_of, scorer, output, cfg.chunk_size, con, cfg.threads)
+            run(
+                loaded, as_of, scorer, output,
+                chunk_size=settings.chunk_size, con=con, threads=settings.threads,
+            )  # fmt: skip
 
 
 def default_model(data_name: str) -> str:
@@ -57,7 +66,8 @@ def run(
     as_of: str,
     scorer: Scorer,
     output: Path,
-    chunk_size: int,
+    *,
+    chunk_size: int = DEFAULT_CHUNK,
     con: ibis.BaseBackend | None = None,
     threads: int | None = None,
     features: pd.DataFrame | None = None,
@@ -70,18 +80,16 @@ def run(
     with StagedTable(output) as staged:
         try:
             check, tables = score_in_blocks(
-                loaded.transactions,
+                loaded,
                 as_of,
                 scorer,
-                staged.write,
-                loaded.customers_as_of(as_of),
-                chunk_size,
-                progress_bar,
-                con,
-                threads,
-                features,
-                observe,
-                loaded.non_product,
+                write=staged.write,
+                chunk_size=chunk_size,
+                progress=progress_bar,
+                con=con,
+                threads=threads,
+                features=features,
+                observe=observe,
             )
         except duckdb.OutOfMemoryException as exc:
             raise CustlensError(
@@ -112,7 +120,7 @@ def run_spark(
         # On the driver, before any executor starts: the features checked, the schema learned.
         sample = spark.driver_sample(blocks.table, blocks.finisher)
         sample.insert(1, spark.PARTITION_COLUMN, day)
-        schema = spark.output_schema(scorer.score(sample))
+        schema = spark.output_schema(scorer.score_features(sample))
         features = spark.spark_frame(con, blocks.table)
         scored = spark.score_on_executors(features, blocks.finisher, scorer, day, schema)
         scored = scored.cache()

@@ -7,15 +7,16 @@ from pathlib import Path
 import optuna
 from omegaconf import DictConfig, OmegaConf
 
-from custlens.cli.config import to_spec
+from custlens import training
 from custlens.cli.output import check_output, write_text_atomically
 from custlens.cli.runs import load_data, tracked
-from custlens.cli.train_job import build_frame, settings_of
+from custlens.config import to_spec, training_spec
+from custlens.config.settings import TuningSettings
 from custlens.engines import EngineSpec, open_engine
 from custlens.errors import CustlensError
 from custlens.models.tasks import task as registered
 from custlens.tracking import mlflow_io
-from custlens.tuning.objective import objective
+from custlens.tuning.objective import known_before_test, objective
 
 
 def log_trial(study: optuna.Study, trial: optuna.trial.FrozenTrial) -> None:
@@ -23,12 +24,7 @@ def log_trial(study: optuna.Study, trial: optuna.trial.FrozenTrial) -> None:
     with mlflow_io.child_run(f"trial-{trial.number}"):
         mlflow_io.log_params({**trial.params, "state": trial.state.name})
         if trial.value is not None:
-            mlflow_io.log_metrics(
-                {
-                    "validation_score": trial.value,
-                    "best_iteration": trial.user_attrs.get("best_iteration", 0),
-                }
-            )
+            mlflow_io.log_metrics({"validation_score": trial.value})
 
 
 def experiment_bundle(cfg: DictConfig, task: str, best: optuna.trial.FrozenTrial) -> str:
@@ -36,7 +32,7 @@ def experiment_bundle(cfg: DictConfig, task: str, best: optuna.trial.FrozenTrial
     scripts/train.py: the tuned model's LightGBM parameters and the horizon they were tuned for."""
     params = {k: float(f"{v:.6g}") if isinstance(v, float) else v for k, v in best.params.items()}
     body = {"horizon_days": cfg.horizon_days, "models": {task: {"params": params}}}
-    metric = registered(task).headline
+    metric = registered(task).headline.name
     return (
         "# @package _global_\n"
         f"# Trial {best.number} of Optuna study {cfg.tuning.study_name} on data={cfg.data.name}: "
@@ -50,33 +46,33 @@ def experiment_bundle(cfg: DictConfig, task: str, best: optuna.trial.FrozenTrial
 def command(cfg: DictConfig) -> None:
     """Build the frame once on the configured engine, then run the trials; write the best
     parameters as an experiment bundle for scripts/train.py."""
-    tasks = [t for t in cfg.model.tasks if t != "segmentation"]
-    if len(tasks) != 1:
+    spec = training_spec(cfg)
+    if len(spec.supervised) != 1 or training.SEGMENTATION in spec.tasks:
         raise CustlensError("tune one model at a time: model=churn, repurchase or clv")
-    task, horizon = tasks[0], cfg.horizon_days
+    task, horizon = spec.supervised[0], spec.horizon_days
+    to_spec(cfg.tuning, TuningSettings)  # checked before any work
     storage = str(cfg.tuning.storage)
     Path(cfg.tuning.bundle).parent.mkdir(parents=True, exist_ok=True)
     bundle = check_output(cfg.tuning.bundle, overwrite=True, suffixes=(".yaml",))
     Path(storage.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
     with tracked(cfg):
         loaded = load_data(cfg)
-        with open_engine(to_spec(cfg.engine, EngineSpec), cfg.threads) as con:
-            frame = build_frame(cfg, loaded.transactions, con)[0]
-        # The latest cutoff is the backtest's test fold: tuning never sees it.
-        frame = frame.loc[frame["as_of"] < frame["as_of"].max()]
+        with open_engine(to_spec(cfg.engine, EngineSpec), spec.threads) as con:
+            frame = training.build_frame(loaded.transactions, spec, con).rows
+        # The latest cutoff is the backtest's test fold: tuning never sees its labels.
+        frame = known_before_test(frame, horizon)
         study = optuna.create_study(
             study_name=cfg.tuning.study_name,
             storage=storage,
             load_if_exists=True,
             direction="maximize",
             sampler=optuna.samplers.TPESampler(seed=cfg.tuning.sampler_seed),
-            pruner=optuna.pruners.MedianPruner(n_warmup_steps=50),
         )
         space = OmegaConf.to_container(cfg.tuning.space, resolve=True)
-        base = settings_of(cfg)[task]
+        base, features = spec.model_settings()[task], spec.model_features()
         done = len(study.trials)
         study.optimize(
-            lambda trial: objective(trial, frame, task, horizon, base, space),
+            lambda trial: objective(trial, frame, task, horizon, base, space, features),
             n_trials=cfg.tuning.n_trials,
             timeout=cfg.tuning.timeout_seconds,
             callbacks=[log_trial],

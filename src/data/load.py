@@ -11,7 +11,7 @@ from custlens.data.clean import clean_transactions, non_product_customers
 from custlens.data.on_engine import parquet_log
 from custlens.data.quality import QualityReport
 from custlens.data.read import read_files, read_table
-from custlens.data.spec import CustomerTableSpec, DataSpec
+from custlens.data.spec import CleaningSpec, ColumnMap, CustomerTableSpec, DataSpec
 from custlens.data.validate import to_canonical, to_text
 from custlens.errors import DataError
 
@@ -56,6 +56,28 @@ def load(spec: DataSpec) -> LoadedData:
     return LoadedData(
         transactions, customers, report, non_product_customers(canonical, spec.cleaning)
     )
+
+
+def from_frame(
+    transactions: pd.DataFrame,
+    customers: pd.DataFrame | None = None,
+    cleaning: CleaningSpec | None = None,
+) -> LoadedData:
+    """`load` for a DataFrame with the canonical columns (the Python API): validated, cleaned
+    by `cleaning` (default rules), with the customer table's ids as text."""
+    if not isinstance(transactions, pd.DataFrame):
+        raise DataError(
+            f"transactions must be a pandas DataFrame, not {type(transactions).__name__}"
+        )
+    spec = cleaning or CleaningSpec()
+    canonical = to_canonical(transactions, ColumnMap())
+    clean, report = clean_transactions(canonical, spec, source="DataFrame")
+    table = None
+    if customers is not None:
+        if "customer_id" not in customers:
+            raise DataError("the customer table needs a customer_id column")
+        table = customers.assign(customer_id=to_text(customers["customer_id"]))
+    return LoadedData(clean, table, report, non_product_customers(canonical, spec))
 
 
 def load_for_scoring(spec: DataSpec) -> LoadedData:

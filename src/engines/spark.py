@@ -209,8 +209,3 @@ def _connect_backend_class() -> type:
             self._cached_dataframes.pop(name, None)
 
     return ConnectBackend
-
-
-def session_of(con: ibis.BaseBackend) -> Any:
-    """The Spark session under an Ibis PySpark backend (Ibis keeps it as `_session`)."""
-    return con._session  # Ibis offers no public accessor

@@ -1,4 +1,4 @@
-"""Rolling-origin training frames and the out-of-time split."""
+"""Rolling-origin training frames: cutoffs over a history, labelled snapshots, stacked."""
 
 from __future__ import annotations
 
@@ -81,7 +81,7 @@ def labelled_snapshot(
     """Features of the eligible customers at `as_of`, their labels, and `as_of` as a column."""
     table = build_features(transactions, as_of, features, con=con)
     table = table.loc[eligible(table, labels)].reset_index(drop=True)
-    outcome = build_labels(transactions, as_of, table["customer_id"], labels, con=con)
+    outcome = build_labels(transactions, as_of, table["customer_id"], features, con=con)
     table.insert(1, "as_of", pd.Timestamp(as_of))
     return pd.concat([table, outcome.drop(columns="customer_id")], axis=1)
 
@@ -115,16 +115,3 @@ def training_frame(
             table = sample_customers(table, customer_share)
         parts = [labelled_snapshot(table, to_date(c), features, labels, engine) for c in cutoffs]
     return pd.concat(parts, ignore_index=True)
-
-
-def out_of_time_split(
-    frame: pd.DataFrame, evaluation_as_of: str | date, horizon_days: int
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Training rows whose label windows end by the evaluation cutoff, and the evaluation rows."""
-    cutoff = pd.Timestamp(to_date(evaluation_as_of))
-    test = frame.loc[frame["as_of"] == cutoff]
-    if test.empty:
-        raise DataError(f"no rows at the evaluation cutoff {cutoff.date()}")
-    ends = frame["as_of"] + pd.Timedelta(days=horizon_days)
-    train = frame.loc[(frame["as_of"] < cutoff) & (ends <= cutoff)]
-    return train.reset_index(drop=True), test.reset_index(drop=True)

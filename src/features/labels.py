@@ -10,7 +10,7 @@ from ibis.expr.types import Table
 
 from custlens.engines.local import borrowed
 from custlens.features.source import Transactions, as_table, day_after, to_date
-from custlens.features.spec import LabelSpec
+from custlens.features.spec import FeatureSpec, LabelSpec
 
 LABELS = ("churned", "repurchased", "future_value", "future_orders")
 
@@ -23,17 +23,17 @@ def eligible(features: pd.DataFrame, spec: LabelSpec) -> pd.Series:
     return mask
 
 
-def label_table(transactions: Table, as_of: date, spec: LabelSpec, ids: Table) -> Table:
-    """Labels of the customers in `ids` (a one-column table), as an Ibis expression.
+def label_table(transactions: Table, as_of: date, windows: FeatureSpec, ids: Table) -> Table:
+    """Labels of the customers in `ids` (a one-column table), as an Ibis expression, over the
+    windows the features were built for (`horizon_days`, `repurchase_days`).
 
     A purchase is a positive line, as in the evaluation protocol; `future_value` is the net
     revenue of the window floored at zero.
     """
     t = transactions
-    window = t.filter(
-        (t.timestamp >= day_after(as_of)) & (t.timestamp < day_after(as_of, spec.horizon_days + 1))
-    )
-    early = window.timestamp < day_after(as_of, spec.repurchase_days + 1)
+    end = day_after(as_of, windows.horizon_days + 1)
+    window = t.filter((t.timestamp >= day_after(as_of)) & (t.timestamp < end))
+    early = window.timestamp < day_after(as_of, windows.repurchase_days + 1)
     order = window.order_id.fill_null(window.timestamp.cast("string"))
     outcome = window.group_by("customer_id").aggregate(
         value=window.amount.sum(),
@@ -55,15 +55,16 @@ def build_labels(
     transactions: Transactions,
     as_of: str | date,
     customer_ids: pd.Series,
-    spec: LabelSpec | None = None,
+    windows: FeatureSpec | None = None,
     con: ibis.BaseBackend | None = None,
 ) -> pd.DataFrame:
-    """Labels for the given customers, in the order given."""
-    spec = spec or LabelSpec()
+    """Labels for the given customers, in the order given, over the windows of `windows`
+    (a FeatureSpec: `horizon_days`, `repurchase_days`)."""
+    windows = windows or FeatureSpec()
     ids = ibis.memtable(pd.DataFrame({"customer_id": customer_ids.astype(str).to_numpy()}))
     with borrowed(con) as engine:
         lines = as_table(transactions, engine)
-        out = engine.to_pandas(label_table(lines, to_date(as_of), spec, ids))
+        out = engine.to_pandas(label_table(lines, to_date(as_of), windows, ids))
     out = out.set_index("customer_id").loc[customer_ids.astype(str)].reset_index()
     return out.astype(
         {

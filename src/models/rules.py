@@ -9,6 +9,7 @@ Customers without a purchase (``has_purchase`` false) get a "no purchase" answer
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -33,6 +34,31 @@ RFM_GRID = (
     ),  # R = 5
 )
 DEFAULT_TIER_SHARES = (0.8, 0.15)
+DEFAULT_RISK_BANDS = (0.4, 0.7)  # churn probability from which the risk is medium, high
+
+
+@dataclass
+class ScoringSettings:
+    """How scores become labels in the scored table: the churn probabilities from which the
+    risk is medium and high, and the value shares of tiers A and B."""
+
+    risk_bands: list[float] = field(default_factory=lambda: list(DEFAULT_RISK_BANDS))
+    tier_shares: list[float] = field(default_factory=lambda: list(DEFAULT_TIER_SHARES))
+
+    def __post_init__(self) -> None:
+        bands = list(self.risk_bands)
+        if len(bands) != 2 or not 0 < bands[0] < bands[1] < 1:
+            raise CustlensError(
+                f"scoring.risk_bands must be two probabilities, medium below high, not {bands}"
+            )
+        shares = list(self.tier_shares)
+        if len(shares) != 2 or not (shares[0] > 0 and shares[1] >= 0 and sum(shares) <= 1):
+            raise CustlensError(
+                f"scoring.tier_shares must be two shares of value (A, B) summing to at most 1, "
+                f"not {shares}"
+            )
+
+
 # Lifecycle thresholds (see `lifecycle_stage`).
 LAPSED_MIN_DAYS = 180
 LAPSED_GAP_MULTIPLE = 3.0

@@ -1,12 +1,12 @@
-"""Batch scoring: features as of a date, every customer scored exactly once, reconciled.
+"""What batch scoring checks and sums: the scoring day, the reconciliation that every
+customer is scored exactly once, and the summary of the scored table by group.
 
-Pure: takes transactions and a scorer, returns the scores and the reconciliation; the script
-(or `custlens.score`) does the reading, writing and logging.
+Pure: the block scoring (`custlens.scoring.blocks`) computes them; the commands (or
+`custlens.score`) do the reading, writing and logging.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 import ibis
@@ -17,7 +17,14 @@ from custlens.features.build import build_features
 from custlens.features.source import to_date
 from custlens.scoring.scorer import Scorer
 
-DEFAULT_CHUNK = 50_000
+DEFAULT_CHUNK = 50_000  # customers scored at a time
+
+
+def check_chunk_size(chunk_size: int) -> int:
+    """A block size of at least one customer, or one clear error."""
+    if isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size < 1:
+        raise CustlensError(f"chunk_size must be a whole number of at least 1, not {chunk_size!r}")
+    return chunk_size
 
 
 @dataclass(frozen=True)
@@ -52,61 +59,6 @@ class Reconciliation:
             ],
             columns=["item", "customers"],
         )
-
-
-def reconcile(
-    transactions: pd.DataFrame,
-    as_of: pd.Timestamp,
-    customers: pd.DataFrame | None,
-    scores: pd.DataFrame,
-    non_product: pd.DataFrame | None = None,
-) -> Reconciliation:
-    """Compare the customers that must be scored with the rows produced.
-
-    `customers` is the population beside the transactions (`LoadedData.customers_as_of`);
-    those of them first seen on a non-product line (`non_product`) are counted apart."""
-    end = as_of + pd.Timedelta(days=1)
-    known = set(transactions.loc[transactions["timestamp"] < end, "customer_id"].dropna())
-    later = set(transactions["customer_id"].dropna()) - known
-    table = set(customers["customer_id"].astype(str)) - known if customers is not None else set()
-    fees = set(non_product["customer_id"].astype(str)) if non_product is not None else set()
-    ids = scores["customer_id"].astype(str)
-    expected = known | table
-    return Reconciliation(
-        with_history=len(known),
-        table_only=len(table - fees),
-        only_after_as_of=len(later - table),
-        scored=len(scores),
-        duplicated=int(ids.duplicated().sum()),
-        missing=len(expected - set(ids)),
-        non_product_only=len(table & fees),
-    )
-
-
-def chunks(frame: pd.DataFrame, size: int) -> Iterable[pd.DataFrame]:
-    """Consecutive row blocks of at most `size` rows."""
-    for start in range(0, len(frame), size):
-        yield frame.iloc[start : start + size]
-
-
-def score_features(
-    features: pd.DataFrame,
-    scorer: Scorer,
-    chunk_size: int = DEFAULT_CHUNK,
-    progress: Callable[[Iterable[pd.DataFrame], int], Iterable[pd.DataFrame]] | None = None,
-    threads: int | None = None,
-) -> pd.DataFrame:
-    """Score feature rows in chunks of customers (bounded memory for SHAP reasons).
-
-    Prediction uses `threads` threads (default: `custlens.runtime.thread_count()`), whatever
-    the models were trained with.
-    """
-    scorer.check_features(features)
-    scorer.use_threads(threads)
-    blocks = chunks(features, chunk_size)
-    total = -(-len(features) // chunk_size)
-    parts = [scorer.score(block) for block in (progress(blocks, total) if progress else blocks)]
-    return pd.concat(parts, ignore_index=True)
 
 
 def features_as_of(

@@ -8,6 +8,7 @@ temporary Parquet file) so that the engine can reconcile them against the transa
 from __future__ import annotations
 
 import tempfile
+import warnings
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -19,12 +20,15 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from ibis.expr.types import Table
 
+from custlens.data.load import LoadedData
 from custlens.engines.local import borrowed
+from custlens.errors import CustlensWarning
 from custlens.features.blocks import FeatureBlocks, FrameBlocks, features_on_engine
-from custlens.features.source import Transactions, as_table, day_after
+from custlens.features.source import as_table, day_after
 from custlens.scoring.batch import (
     DEFAULT_CHUNK,
     Reconciliation,
+    check_chunk_size,
     check_reconciliation,
     combine_summaries,
     scoring_day,
@@ -62,36 +66,38 @@ def _feature_source(
 
 
 def score_in_blocks(
-    transactions: Transactions,
+    loaded: LoadedData,
     as_of: str,
     scorer: Scorer,
-    write: Callable[[pd.DataFrame], None] | None,
-    customers: pd.DataFrame | None = None,
+    *,
+    write: Callable[[pd.DataFrame], None] | None = None,
     chunk_size: int = DEFAULT_CHUNK,
     progress: Progress | None = None,
     con: ibis.BaseBackend | None = None,
     threads: int | None = None,
     features: pd.DataFrame | None = None,
     observe: BlockObserver | None = None,
-    non_product: pd.DataFrame | None = None,
 ) -> tuple[Reconciliation, dict[str, pd.DataFrame]]:
     """Score every customer known on `as_of`, `chunk_size` at a time, in customer order.
 
     The features are built on the engine and kept there, unless the caller already holds them
     (`features`: `build_features` of the same day, spec and customer table, with `as_of`).
-    Each scored block goes to `write` and `observe`. `customers` is the population beside the
-    transactions (`LoadedData.customers_as_of`), `non_product` the customers among them first
-    seen on a fee line (counted apart by the reconciliation). Returns the reconciliation (not
-    yet checked: the caller decides whether to keep what was written) and the summary by
-    segment, risk band and value tier.
+    Each scored block goes to `write` and `observe`. The population is the log's customers
+    known on `as_of`, the customer table's, and those first seen on a fee line (counted apart
+    by the reconciliation). Returns the reconciliation (not yet checked: the caller decides
+    whether to keep what was written) and the summary by segment, risk band and value tier.
     """
+    check_chunk_size(chunk_size)
     day = scoring_day(as_of, scorer)
     scorer.use_threads(threads)
+    customers = loaded.customers_as_of(as_of)
     with (
         borrowed(con) as engine,
         tempfile.TemporaryDirectory(prefix="custlens-scored-ids-") as folder,
     ):
-        lines = as_table(transactions, engine)  # registered once: the reconciliation reads it too
+        # Registered once: the reconciliation reads it too.
+        lines = as_table(loaded.transactions, engine)
+        warn_if_stale(lines, day, scorer.horizon_days)
         ids_path = Path(folder, "ids.parquet")
         with (
             _feature_source(lines, day, scorer, customers, engine, features) as built,
@@ -101,8 +107,26 @@ def score_in_blocks(
                 built, day, scorer, chunk_size, write, observe, ids, progress
             )
         written = engine.read_parquet(str(ids_path))
-        check = reconcile_on_engine(lines, day, customers, written, scored, non_product)
+        check = reconcile_on_engine(lines, day, customers, written, scored, loaded.non_product)
     return check, combine_summaries(sums)
+
+
+def warn_if_stale(lines: Table, day: pd.Timestamp, horizon_days: int) -> None:
+    """Warn when the log ends more than a horizon before `day`: every customer would look
+    lapsed, which usually means a wrong as_of or a log missing its latest lines."""
+    last = lines.timestamp.max().execute()
+    if last is None or pd.isna(last):
+        return
+    gap = (day - pd.Timestamp(last).normalize()).days
+    if gap > horizon_days:
+        warnings.warn(
+            f"as_of {day.date()} is {gap:,} days after the log's last line "
+            f"({pd.Timestamp(last).date()}), more than the model's {horizon_days}-day horizon: "
+            "every customer is scored as if nothing happened since. Check as_of, or that the "
+            "log holds its latest lines.",
+            CustlensWarning,
+            stacklevel=2,
+        )
 
 
 def _score_all(
@@ -124,7 +148,7 @@ def _score_all(
     for block in progress(blocks, total) if progress else blocks:
         if "as_of" not in block:
             block.insert(1, "as_of", day)
-        scores = scorer.score(block)
+        scores = scorer.score_features(block)
         if write is not None:
             write(scores)
         if observe is not None:
@@ -136,19 +160,12 @@ def _score_all(
 
 
 def score_transactions(
-    transactions: Transactions,
-    as_of: str,
-    scorer: Scorer,
-    customers: pd.DataFrame | None = None,
-    chunk_size: int = DEFAULT_CHUNK,
-    progress: Progress | None = None,
-    con: ibis.BaseBackend | None = None,
+    loaded: LoadedData, as_of: str, scorer: Scorer, **options: object
 ) -> tuple[pd.DataFrame, Reconciliation]:
-    """`score_in_blocks` collected in memory, once the reconciliation holds."""
+    """`score_in_blocks` collected in memory, once the reconciliation holds (`options`: its
+    keyword arguments but `write`)."""
     parts: list[pd.DataFrame] = []
-    check, _ = score_in_blocks(
-        transactions, as_of, scorer, parts.append, customers, chunk_size, progress, con
-    )
+    check, _ = score_in_blocks(loaded, as_of, scorer, write=parts.append, **options)
     check_reconciliation(check)
     return pd.concat(parts, ignore_index=True), check
 

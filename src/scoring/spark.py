@@ -21,7 +21,7 @@ from custlens.errors import CustlensError
 from custlens.features.blocks import BlockFinisher
 from custlens.features.build import PANDAS_TYPES
 from custlens.scoring.batch import SUMMARY_GROUPS, combine_summaries
-from custlens.scoring.scorer import OUTPUT_COLUMNS, Scorer
+from custlens.scoring.scorer import Scorer
 
 PARTITION_COLUMN = "as_of"
 SCHEMA_ROWS = 50  # rows scored on the driver: the features checked, the output schema learned
@@ -48,8 +48,8 @@ def spark_type(dtype: Any) -> str:
 
 
 def output_schema(scores: pd.DataFrame) -> str:
-    """The DDL schema of the scorer's output (`OUTPUT_COLUMNS`, in order)."""
-    return ", ".join(f"`{c}` {spark_type(scores[c].dtype)}" for c in OUTPUT_COLUMNS)
+    """The DDL schema of the scorer's output, its columns in order."""
+    return ", ".join(f"`{c}` {spark_type(scores[c].dtype)}" for c in scores.columns)
 
 
 def finished_schema(sample: pd.DataFrame, source: Any) -> str:
@@ -97,7 +97,7 @@ def score_on_executors(
     features: Any, finisher: BlockFinisher, scorer: Scorer, day: pd.Timestamp, schema: str
 ) -> Any:
     """One output row per feature row, computed where the rows are; `as_of` a date, first
-    (the partition column), the other columns as OUTPUT_COLUMNS."""
+    (the partition column), the other columns as the scorer's `output_columns`."""
     from pyspark.sql import functions as F  # noqa: N812 - Spark's own convention
 
     text = _text_columns(features)
@@ -108,10 +108,10 @@ def score_on_executors(
                 continue
             rows = _finished(batch, text, finisher)
             rows.insert(1, PARTITION_COLUMN, day)
-            yield scorer.score(rows)
+            yield scorer.score_features(rows)
 
     scored = features.mapInPandas(score_batches, schema)
-    rest = [c for c in OUTPUT_COLUMNS if c != PARTITION_COLUMN]
+    rest = [c for c in scorer.output_columns if c != PARTITION_COLUMN]
     return scored.select(F.col(PARTITION_COLUMN).cast("date").alias(PARTITION_COLUMN), *rest)
 
 

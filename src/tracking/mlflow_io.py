@@ -7,6 +7,8 @@ new plain file stores, and SQLite needs no server.
 from __future__ import annotations
 
 import json
+import logging
+import os
 import subprocess
 import tempfile
 from collections.abc import Iterator, Mapping
@@ -48,10 +50,18 @@ def artifact_root_for(uri: str) -> str | None:
     return (database.parent / "artifacts").resolve().as_uri()
 
 
+def quiet() -> None:
+    """Keep MLflow's progress bars and informational logs out of the user's terminal (the
+    commands print what was logged and registered themselves)."""
+    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
+    logging.getLogger("mlflow").setLevel(logging.WARNING)
+
+
 def use_store(uri: str, experiment: str) -> str:
     """Point MLflow at `uri` and return the id of `experiment`, creating both if needed."""
     import mlflow
 
+    quiet()
     if uri.startswith("sqlite:///"):
         Path(uri.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
     mlflow.set_tracking_uri(uri)

@@ -19,7 +19,7 @@ class CustlensModel(mlflow.pyfunc.PythonModel):
 
     def predict(self, context: Any, model_input: pd.DataFrame, params: Any = None) -> pd.DataFrame:
         """Score feature rows (the output of custlens.features.build_features plus as_of)."""
-        return self.scorer.score(restore_text(model_input, self.scorer.feature_dtypes))
+        return self.scorer.score_features(restore_text(model_input, self.scorer.feature_dtypes))
 
 
 def restore_text(frame: pd.DataFrame, dtypes: dict[str, str]) -> pd.DataFrame:

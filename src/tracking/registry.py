@@ -10,6 +10,7 @@ import importlib.metadata
 import pickle  # noqa: S403 - our own artifact
 import shutil
 import tempfile
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -47,19 +48,21 @@ def log_scorer(scorer: Any, example: pd.DataFrame, name: str = "scorer") -> Any:
     from mlflow.models import infer_signature
 
     from custlens.privacy import new_salt, redact
-    from custlens.tracking.pyfunc import CustlensModel
 
-    output = scorer.score(example.head(SIGNATURE_ROWS))
-    signature = infer_signature(example, output)
+    output = scorer.score_features(example.head(SIGNATURE_ROWS))
     package = Path(__file__).resolve().parents[1]
-    with tempfile.TemporaryDirectory() as folder:
+    with tempfile.TemporaryDirectory() as folder, warnings.catch_warnings():
+        # Integer feature columns are counts that scoring fills with zeros, never missing:
+        # MLflow's hint about integers and missing values does not apply to them.
+        warnings.filterwarnings("ignore", message="Hint: Inferred schema contains integer")
+        signature = infer_signature(example, output)
         code = Path(folder) / "custlens"
         shutil.copytree(package, code, ignore=shutil.ignore_patterns("__pycache__"))
         artifact = Path(folder) / "scorer.pkl"
         artifact.write_bytes(pickle.dumps(scorer))
         return mlflow.pyfunc.log_model(
             name=name,
-            python_model=CustlensModel(),
+            python_model=str(package / "tracking" / "scorer_model.py"),
             artifacts={"scorer": str(artifact)},
             code_paths=[str(code)],
             signature=signature,
@@ -101,7 +104,9 @@ def load_scorer(model_uri: str) -> Any:
     from mlflow.exceptions import MlflowException
 
     from custlens.errors import CustlensError
+    from custlens.tracking.mlflow_io import quiet
 
+    quiet()
     try:
         model = mlflow.pyfunc.load_model(model_uri)
     except (MlflowException, OSError) as exc:

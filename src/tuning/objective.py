@@ -1,7 +1,9 @@
-"""The Optuna objective: validation score of one LightGBM configuration, out of time.
+"""The Optuna objective: the validation score of one configuration of a task's model.
 
-Trials are judged on the validation fold only; the latest cutoff stays untouched for the
-backtest, so tuning cannot leak into the reported figures.
+A trial fits exactly the estimator training fits (`Task.estimator(...).fit`), with the
+trial's LightGBM parameters, on the rows known at the validation cutoff, and is judged on that
+cutoff by the task's headline metric. The caller hands it only what was known before the
+backtest's test cutoff, so tuning cannot leak into the reported figures.
 """
 
 from __future__ import annotations
@@ -9,19 +11,11 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-import numpy as np
 import optuna
 import pandas as pd
 
-from custlens.models.estimators.training import (
-    ModelSettings,
-    boosted_model,
-    plan_folds,
-    sample_weights,
-)
+from custlens.models.estimators.training import ModelSettings, out_of_time, plan_folds
 from custlens.models.tasks import task as registered
-
-REPORT_EVERY = 25  # boosting rounds between pruning checks
 
 
 def suggest_params(trial: optuna.Trial, space: dict[str, dict[str, Any]]) -> dict[str, Any]:
@@ -39,22 +33,18 @@ def suggest_params(trial: optuna.Trial, space: dict[str, dict[str, Any]]) -> dic
     return params
 
 
-def score(task: str, y: np.ndarray, predicted: np.ndarray) -> float:
-    """The metric a study maximises: the task's headline metric (custlens.models.tasks)."""
-    t = registered(task)
-    return t.metrics[t.headline](y, predicted)
+def validation_split(frame: pd.DataFrame, horizon_days: int) -> tuple[pd.DataFrame, ...]:
+    """The rows known at the validation cutoff and the rows at it (the out-of-time split of
+    `plan_folds`)."""
+    folds = plan_folds(frame, horizon_days)
+    return frame.loc[folds.validation_fit], frame.loc[folds.validation]
 
 
-def _pruning_callback(trial: optuna.Trial) -> Any:
-    def callback(env: Any) -> None:
-        if env.iteration % REPORT_EVERY or not env.evaluation_result_list:
-            return
-        _, _, loss, higher_is_better = env.evaluation_result_list[0][:4]
-        trial.report(loss if higher_is_better else -loss, env.iteration)
-        if trial.should_prune():
-            raise optuna.TrialPruned(f"pruned at round {env.iteration}")
-
-    return callback
+def known_before_test(frame: pd.DataFrame, horizon_days: int) -> pd.DataFrame:
+    """The rows whose labels end by the frame's latest cutoff, the backtest's test fold: all
+    that tuning may see."""
+    known, _ = out_of_time(frame["as_of"], frame["as_of"].max(), horizon_days)
+    return frame.loc[known]
 
 
 def objective(
@@ -64,28 +54,12 @@ def objective(
     horizon_days: int,
     base: ModelSettings,
     space: dict[str, dict[str, Any]],
+    features: tuple[str, ...] | None = None,
 ) -> float:
-    """The validation score of the model training would fit with the trial's parameters.
-
-    The same model as `custlens.models.estimators.training` builds from `base` (seed bags,
-    rounds, early stopping floored at `min_rounds`, season weights), fitted on the
-    validation-fitting rows and scored on the validation fold."""
-    folds = plan_folds(frame, horizon_days)
-    fit, val = frame.loc[folds.validation_fit], frame.loc[folds.validation]
-    label, kind = registered(task).label, registered(task).kind
-    s = replace(base, params={**base.params, **suggest_params(trial, space)})
-    goal = s.objective or ("tweedie" if kind == "regression" else None)
-    weights = sample_weights(fit, frame, horizon_days, s)
-    model = boosted_model(kind, s, goal, s.n_estimators).fit(
-        fit,
-        fit[label],
-        validation=(val, val[label]),  # seen by the pruning callback; stops only if configured
-        callbacks=[_pruning_callback(trial)],
-        sample_weight=weights,
-    )
-    rounds = model.best_iteration_
-    if s.early_stopping_rounds and rounds < s.min_rounds:  # training's floor on the rounds
-        rounds = s.min_rounds
-        model = boosted_model(kind, s, goal, rounds).fit(fit, fit[label], sample_weight=weights)
-    trial.set_user_attr("best_iteration", rounds)
-    return score(task, val[label].to_numpy(float), model.predict_response(val))
+    """The validation score of the estimator training would fit with the trial's parameters."""
+    t = registered(task)
+    fit_rows, validation = validation_split(frame, horizon_days)
+    settings = replace(base, params={**base.params, **suggest_params(trial, space)})
+    model = t.estimator(horizon_days, settings, features, intervals=False)
+    model.fit(fit_rows, t.target(fit_rows))
+    return t.headline(t.target(validation), t.predict(model, validation))

@@ -126,16 +126,16 @@ def test_user_errors_exit_2_without_traceback(
 def test_pipeline_computes_everything_once(tmp_path: Path, monkeypatch) -> None:
     """The last day's features are built once (for training, reused for scoring and the
     report), every customer is scored once, and the SHAP sample is explained once per model."""
-    from custlens.cli import train_job
-    from custlens.cli.config import compose_config
-    from custlens.explain import shap_views
+    from custlens import training
+    from custlens.config import compose_config
+    from custlens.reporting import shap_views
     from custlens.scoring import blocks
     from custlens.scoring.scorer import Scorer
     from custlens.tracking import registry
     from tests.helpers import load_script
 
     calls = {"build_features": 0, "scored": 0, "explain": []}
-    build, score, explain = train_job.build_features, Scorer.score, shap_views.explain
+    build, score, explain = training.build_features, Scorer.score_features, shap_views.explain
 
     def counting_build(*args, **kwargs):
         calls["build_features"] += 1
@@ -152,8 +152,8 @@ def test_pipeline_computes_everything_once(tmp_path: Path, monkeypatch) -> None:
     def no_rebuild(*args, **kwargs):
         raise AssertionError("the pipeline rebuilt the last day's features")
 
-    monkeypatch.setattr(train_job, "build_features", counting_build)
-    monkeypatch.setattr(Scorer, "score", counting_score)
+    monkeypatch.setattr(training, "build_features", counting_build)
+    monkeypatch.setattr(Scorer, "score_features", counting_score)
     monkeypatch.setattr(shap_views, "explain", counting_explain)
     monkeypatch.setattr(blocks, "features_on_engine", no_rebuild)
     cfg = compose_config(

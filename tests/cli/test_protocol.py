@@ -7,7 +7,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from custlens.cli.config import to_spec
+from custlens.config import to_spec
 from custlens.data import DataSpec
 from custlens.errors import CustlensError
 from tests.helpers import compose_config, load_script

@@ -11,7 +11,7 @@ import pandas as pd
 from custlens.data.synthetic import generate_transactions
 from custlens.scoring.scorer import OUTPUT_COLUMNS
 from custlens.tracking import registry
-from tests.helpers import run_script
+from tests.helpers import loaded_of, run_script
 
 
 def test_score_script_end_to_end(trained, tmp_path: Path) -> None:
@@ -107,7 +107,7 @@ def test_a_parquet_log_is_scored_where_it_lies(champion_store, trained, tmp_path
         f"tracking.uri={uri}", f"hydra.run.dir={tmp_path / 'h'}",
     )  # fmt: skip
     assert done.returncode == 0, done.stderr[-3000:]
-    expected, _ = score_transactions(log, as_of, trained.scorer)
+    expected, _ = score_transactions(loaded_of(log), as_of, trained.scorer)
     written = pd.read_parquet(out)
     assert written["model_version"].eq("custlens-synthetic/1").all()
     expected["as_of"] = expected["as_of"].astype(written["as_of"].dtype)  # Parquet: no seconds
@@ -120,3 +120,25 @@ def test_a_parquet_log_is_scored_where_it_lies(champion_store, trained, tmp_path
     )  # fmt: skip
     assert refused.returncode == 2
     assert "only scripts/score.py and scripts/build_features.py accept" in refused.stderr
+
+
+def test_bad_scoring_settings_and_a_stale_as_of(champion_store, trained, tmp_path: Path) -> None:
+    """chunk_size=0 is one clear error before any work; an as_of far past the log's last line
+    scores, with one warning naming both dates."""
+    uri, _ = champion_store
+    log = tmp_path / "log.parquet"
+    trained.loaded.transactions.to_parquet(log, index=False, coerce_timestamps="us")
+    model = "model_uri=models:/custlens-synthetic@champion"
+    args = ["data=parquet_log", f"data.path={log}", model, f"tracking.uri={uri}",
+            f"hydra.run.dir={tmp_path / 'h'}"]  # fmt: skip
+    out = tmp_path / "scores.parquet"
+    zero = run_script("score", *args, f"as_of={trained.last_day}", f"output={out}", "chunk_size=0")
+    assert zero.returncode == 2 and not out.exists()
+    assert zero.stderr.strip().splitlines()[-1] == (
+        "custlens: error: chunk_size must be a whole number of at least 1, not 0"
+    )
+    late = run_script("score", *args, "as_of=2041-06-30", f"output={out}")
+    assert late.returncode == 0, late.stderr[-2000:]
+    warning = [line for line in late.stderr.splitlines() if line.startswith("custlens: warning")]
+    assert len(warning) == 1
+    assert "as_of 2041-06-30 is" in warning[0] and f"({trained.last_day})" in warning[0]

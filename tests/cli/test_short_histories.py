@@ -8,17 +8,19 @@ from pathlib import Path
 
 import pytest
 
-from custlens.cli import train_job
-from custlens.cli.config import compose_config
+from custlens import training
 from custlens.cli.errors import exit_on_user_error
+from custlens.config import compose_config, to_spec, training_spec
+from custlens.data import DataSpec, load
 from custlens.models.estimators.training import HELD_OUT, OUT_OF_TIME
 from tests.helpers import run_script
 
 ENDS = {6: "2021-06-30", 7: "2021-07-31", 9: "2021-09-30", 12: "2021-12-31"}
 
 
-def train(months: int, horizon: int) -> train_job.TrainingResult:
-    """The default training on a synthetic log of `months` months (smoke-sized, untracked)."""
+def train(months: int, horizon: int) -> training.Trained:
+    """The default training on a synthetic log of `months` months (smoke-sized), by the
+    library."""
     cfg = compose_config(
         "train",
         [
@@ -33,7 +35,7 @@ def train(months: int, horizon: int) -> train_job.TrainingResult:
             "models.clv.n_estimators=40",
         ],
     )
-    return train_job.run(cfg)
+    return training.train(load(to_spec(cfg.data, DataSpec)), training_spec(cfg))
 
 
 @pytest.mark.parametrize(
@@ -44,18 +46,34 @@ def train(months: int, horizon: int) -> train_job.TrainingResult:
 )  # fmt: skip
 def test_short_logs_train_score_and_are_judged(months: int, horizon: int, design: str) -> None:
     result = train(months, horizon)
-    assert result.leaderboard is not None and result.scorer is not None
-    assert {"churn", "repurchase", "clv"} <= set(result.leaderboard["task"])
+    assert result.evaluation is not None and result.scorer is not None
+    assert {"churn", "repurchase", "clv"} <= set(result.evaluation.leaderboard["task"])
     assert result.scorer.backtest.design == design
-    scores = result.scorer.score(result.today)
+    scores = result.scorer.score_features(result.today)
     assert len(scores) == len(result.today) and scores["churn_probability"].between(0, 1).all()
 
 
-def test_a_log_long_enough_to_train_but_not_to_judge_is_exported_unjudged(capsys) -> None:
+def test_a_log_long_enough_to_train_but_not_to_judge_is_exported_unjudged(
+    tmp_path: Path,
+) -> None:
     result = train(7, 90)
-    assert result.leaderboard is None and result.scorer is not None
+    assert result.evaluation is None and result.scorer is not None
     assert result.scorer.backtest is None
-    assert "Not judged: the history covers" in capsys.readouterr().out
+    done = run_script(
+        "train",
+        "data=synthetic",
+        "data.synthetic.n_customers=1500",
+        "data.synthetic.start=2021-01-01",
+        f"data.synthetic.end={ENDS[7]}",
+        "horizon_days=90",
+        "tracking=disabled",
+        "models.churn.n_estimators=20",
+        "models.repurchase.n_estimators=20",
+        "models.clv.n_estimators=20",
+        f"hydra.run.dir={tmp_path}",
+    )
+    assert done.returncode == 0, done.stderr
+    assert "Not judged: the history covers" in done.stdout
 
 
 def test_a_log_too_short_to_train_gets_one_message(tmp_path: Path) -> None:

@@ -9,7 +9,7 @@ import mlflow
 import optuna
 import pytest
 
-from custlens.cli.config import compose_config
+from custlens.config import compose_config
 from tests.helpers import run_script
 
 

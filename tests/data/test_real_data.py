@@ -7,7 +7,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from custlens.cli.config import to_spec
+from custlens.config import to_spec
 from custlens.data import DataSpec, load
 from custlens.data.read import read_files
 from custlens.data.sample import sample_log

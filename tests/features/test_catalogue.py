@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from custlens.cli.config import to_spec
+from custlens.config import to_spec
 from custlens.features.catalogue import DTYPES, catalogue
 from custlens.features.spec import FeatureSpec
 from tests.helpers import ROOT, compose_config, load_script

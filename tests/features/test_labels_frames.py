@@ -13,12 +13,12 @@ from custlens.features.build import build_features
 from custlens.features.frames import (
     can_judge,
     data_span,
-    out_of_time_split,
     rolling_cutoffs,
     training_frame,
 )
 from custlens.features.labels import build_labels, eligible
-from custlens.features.spec import FrameSpec, LabelSpec
+from custlens.features.spec import FeatureSpec, FrameSpec, LabelSpec
+from custlens.models.estimators.training import out_of_time
 from tests.features.handlog import AS_OF, ROWS, hand_log
 
 LATER = [
@@ -35,7 +35,7 @@ LATER = [
 def test_hand_labels() -> None:
     log = hand_log(ROWS + LATER)
     ids = pd.Series(["A", "B", "C", "D"])
-    labels = build_labels(log, AS_OF, ids, LabelSpec(horizon_days=90, repurchase_days=30))
+    labels = build_labels(log, AS_OF, ids, FeatureSpec(horizon_days=90, repurchase_days=30))
     got = labels.set_index("customer_id")
     assert list(got.index) == ["A", "B", "C", "D"]
     assert got["churned"].to_dict() == {"A": False, "B": False, "C": False, "D": True}
@@ -76,23 +76,24 @@ def test_the_automatic_step_follows_the_history() -> None:
     assert can_judge(nine_months, 90) and not can_judge(nine_months[-5:], 90)
 
 
-def test_training_frame_and_out_of_time_split() -> None:
+def test_training_frame_and_the_out_of_time_split() -> None:
     from custlens.data.synthetic import generate_transactions
 
     log, _ = generate_transactions(1_500, start="2021-01-01", end="2022-12-31", seed=5)
     first, last = data_span(log)
     cutoffs = rolling_cutoffs(first, last, 60, FrameSpec(step_days=30, min_history_days=120))
-    frame = training_frame(log, cutoffs, labels=LabelSpec(horizon_days=60))
+    frame = training_frame(log, cutoffs, FeatureSpec(horizon_days=60))
     assert set(frame["as_of"]) == {pd.Timestamp(c) for c in cutoffs}
     assert not frame.duplicated(["customer_id", "as_of"]).any()
     assert list(frame.columns[:2]) == ["customer_id", "as_of"]
-    train, test = out_of_time_split(frame, cutoffs[-1], 60)
-    assert (test["as_of"] == pd.Timestamp(cutoffs[-1])).all()
+    known, at = out_of_time(frame["as_of"], pd.Timestamp(cutoffs[-1]), 60)
+    train, test = frame.loc[known], frame.loc[at]
+    assert at.any() and (test["as_of"] == pd.Timestamp(cutoffs[-1])).all()
     assert (train["as_of"] + pd.Timedelta(days=60) <= pd.Timestamp(cutoffs[-1])).all()
     assert train["as_of"].max() == pd.Timestamp(cutoffs[-3])  # 30-day steps, 60-day labels
     # A snapshot's features equal a direct build at that cutoff.
     direct = build_features(log, cutoffs[-1]).set_index("customer_id")
     row = test.iloc[0]
     assert row["frequency"] == direct.loc[row["customer_id"], "frequency"]
-    with pytest.raises(DataError, match="no rows at the evaluation cutoff"):
-        out_of_time_split(frame, "2030-01-01", 60)
+    known, at = out_of_time(frame["as_of"], pd.Timestamp("2030-01-01"), 60)
+    assert known.all() and not at.any()

@@ -10,12 +10,12 @@ from hypothesis import HealthCheck, given, settings
 from custlens.engines.local import connect
 from custlens.features.build import build_features
 from custlens.features.labels import build_labels
-from custlens.features.spec import LabelSpec
+from custlens.features.spec import FeatureSpec
 from tests.features.handlog import AS_OF, hand_log
 
 CON = connect()
 AS_OF_END = pd.Timestamp(AS_OF) + pd.Timedelta(days=1)  # as_of covers its whole day
-HORIZON = LabelSpec(horizon_days=30, repurchase_days=10)
+HORIZON = FeatureSpec(horizon_days=30, repurchase_days=10)
 
 
 @st.composite

@@ -9,7 +9,7 @@ import pytest
 from custlens.data.synthetic import generate_transactions
 from custlens.errors import DataError
 from custlens.features.frames import data_span, rolling_cutoffs, training_frame
-from custlens.features.spec import FrameSpec, LabelSpec
+from custlens.features.spec import FeatureSpec, FrameSpec
 
 
 @pytest.fixture(scope="module")
@@ -21,11 +21,11 @@ def log() -> pd.DataFrame:
 def test_sample_keeps_the_same_customers_at_every_cutoff(log: pd.DataFrame) -> None:
     first, last = data_span(log)
     cutoffs = rolling_cutoffs(first, last, 60, FrameSpec(step_days=90, min_history_days=300))
-    labels = LabelSpec(horizon_days=60)
-    full = training_frame(log, cutoffs, labels=labels)
-    half = training_frame(log, cutoffs, labels=labels, customer_share=0.5)
+    windows = FeatureSpec(horizon_days=60)
+    full = training_frame(log, cutoffs, windows)
+    half = training_frame(log, cutoffs, windows, customer_share=0.5)
     again = training_frame(
-        log.sample(frac=1, random_state=1), cutoffs, labels=labels, customer_share=0.5
+        log.sample(frac=1, random_state=1), cutoffs, windows, customer_share=0.5
     )
     kept = set(half["customer_id"])
     assert 0.4 < len(kept) / full["customer_id"].nunique() < 0.6

@@ -12,7 +12,7 @@ import pytest
 from custlens.errors import CustlensError
 from custlens.models.evaluation import backtest as bt
 from custlens.models.evaluation.pipeline import Evaluation
-from custlens.models.tasks import TASKS
+from custlens.models.tasks import TASKS, Scored
 
 
 def evaluation(cutoff: str, seed: int, n: int = 800) -> Evaluation:
@@ -24,10 +24,11 @@ def evaluation(cutoff: str, seed: int, n: int = 800) -> Evaluation:
     noisy = churned + rng.normal(scale=2.0, size=n)
     probability = 1 / (1 + np.exp(-2 * (good - 0.5)))
     scores = {
-        "churn": {"custlens": probability, "noisy": 1 / (1 + np.exp(-noisy)),
-                  "ranking": noisy},
-        "clv": {"custlens": value + rng.normal(scale=20, size=n),
-                "noisy": value + rng.normal(scale=80, size=n)},
+        "churn": {"custlens": Scored(probability, True),
+                  "noisy": Scored(1 / (1 + np.exp(-noisy)), True),
+                  "ranking": Scored(noisy, False)},
+        "clv": {"custlens": Scored(value + rng.normal(scale=20, size=n), False),
+                "noisy": Scored(value + rng.normal(scale=80, size=n), False)},
     }  # fmt: skip
     board = pd.DataFrame(
         [
@@ -51,7 +52,8 @@ def table() -> pd.DataFrame:
 def test_rows_per_cutoff_and_pooled_for_every_metric(table: pd.DataFrame) -> None:
     assert set(table["cutoff"]) == {"2023-01-01", "2023-04-01", bt.POOLED}
     churn = set(table.loc[table["task"] == "churn", "metric"])
-    assert churn == set(TASKS["churn"].metrics) and "repurchase" not in set(table["task"])
+    assert churn == {m.name for m in TASKS["churn"].metrics}
+    assert "repurchase" not in set(table["task"])
     assert len(table) == 3 * (len(TASKS["churn"].metrics) + len(TASKS["clv"].metrics))
 
 
@@ -72,7 +74,7 @@ def test_probability_metrics_compare_only_probabilities(table: pd.DataFrame) -> 
 
 def test_the_same_scores_tie_exactly() -> None:
     tied = evaluation("2023-01-01", 3)
-    tied.scores["churn"]["noisy"] = tied.scores["churn"]["custlens"].copy()
+    tied.scores["churn"]["noisy"] = tied.scores["churn"]["custlens"]
     rows = bt.table(bt.compare([tied], resamples=50, seed=1))
     auc = rows.loc[(rows["metric"] == "roc_auc") & (rows["cutoff"] == bt.POOLED)].iloc[0]
     assert auc["difference"] == 0 and auc["low"] == 0 and auc["high"] == 0

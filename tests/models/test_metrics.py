@@ -155,21 +155,14 @@ def test_decile_mape_skips_zero_actual_deciles() -> None:
     assert m.decile_mape(y, v) == pytest.approx(0.5)
 
 
-def test_reports_have_the_documented_keys() -> None:
+def test_metric_definitions_know_their_direction_and_kind() -> None:
     y, p = [0, 1, 0, 1], [0.2, 0.7, 0.4, 0.9]
-    assert set(m.classification_report(y, p)) == {
-        "roc_auc",
-        "pr_auc",
-        "top_decile_lift",
-        "brier",
-        "log_loss",
-        "ece",
-    }
-    ranking = m.classification_report(y, [30, 2, 12, 1], probabilities=False)
-    assert set(ranking) == {"roc_auc", "pr_auc", "top_decile_lift"}
-    value = m.value_report(np.arange(1, 21), np.arange(1, 21) * 1.5)
-    assert set(value) == {"gini", "top_decile_capture", "spearman", "mae", "decile_mape"}
-    assert all(isinstance(x, float) for x in value.values())
+    assert m.ECE(y, p) == m.expected_calibration_error(y, p)
+    assert m.ECE.lower_is_better and m.ECE.probability and not m.ROC_AUC.probability
+    assert m.ROC_AUC.better(0.8, 0.7) and not m.ROC_AUC.better(0.6, 0.7)
+    assert m.BRIER.better(0.1, 0.2) and not m.BRIER.better(0.3, 0.2)
+    value = m.GINI(np.arange(1, 21), np.arange(1, 21) * 1.5)
+    assert isinstance(value, float) and value == pytest.approx(1.0)
 
 
 def test_accepts_booleans_and_series() -> None:
@@ -254,7 +247,6 @@ BINARY = [
     m.expected_calibration_error,
     m.top_decile_lift,
     m.reliability_table,
-    m.classification_report,
 ]
 VALUE = [
     m.normalized_gini,
@@ -263,7 +255,6 @@ VALUE = [
     m.mae,
     m.decile_table,
     m.decile_mape,
-    m.value_report,
 ]
 BAD_PAIRS = {
     "empty": ([], []),

@@ -54,7 +54,7 @@ def test_models_fit_the_weighted_rate(bagged: bool) -> None:
 
     def model() -> GradientBoostedModel | SeedBaggedModel:
         kind = SeedBaggedModel(n_seeds=2) if bagged else GradientBoostedModel()
-        return kind.set_params(n_estimators=50)
+        return kind.set_params(n_estimators=50, features=("x",))
 
     weighted = model().fit(rows, y, sample_weight=weights)
     assert weighted.predict_response(rows).mean() == pytest.approx(0.75, abs=0.02)
@@ -89,7 +89,8 @@ def test_training_leans_towards_the_scoring_season() -> None:
 
     def mean_prediction(boost: float) -> float:
         settings = ModelSettings(**fast, season_boost=boost, season_width_days=20.0)
-        model = CalibratedClassifier(HORIZON, settings).fit(frame, frame["churned"])
+        model = CalibratedClassifier(HORIZON, settings, features=("noise",))
+        model.fit(frame, frame["churned"])
         return float(model.positive_probability(test).mean())
 
     plain, leaning = mean_prediction(0.0), mean_prediction(20.0)

@@ -6,10 +6,11 @@ import numpy as np
 import pandas as pd
 import pytest
 import shap
+from sklearn.base import clone
 
 from custlens.errors import CustlensError
 from custlens.models.estimators.calibration import Calibrator
-from custlens.models.estimators.encoding import FeatureEncoder
+from custlens.models.estimators.encoding import FeatureEncoder, model_features
 from custlens.models.estimators.gbm import GradientBoostedModel, SeedBaggedModel
 from custlens.models.estimators.training import (
     HELD_OUT,
@@ -64,6 +65,7 @@ def test_short_frames_hold_out_a_stable_fifth_of_the_customers() -> None:
 def test_encoder_fixes_columns_and_categories(synthetic_frame: pd.DataFrame) -> None:
     encoder = FeatureEncoder().fit(synthetic_frame)
     assert "customer_id" not in encoder.columns_ and "churned" not in encoder.columns_
+    assert encoder.columns_ == [c for c in synthetic_frame if c in set(model_features())]
     assert "country" in encoder.categories_
     changed = synthetic_frame.head(3).copy()
     changed["country"] = pd.array(["Atlantis"] * 3, dtype="string")
@@ -208,6 +210,33 @@ def test_backtest_beats_chance_and_reports_every_baseline(synthetic_frame: pd.Da
     assert board.loc[("clv", "custlens"), "gini"] > 0.5
 
 
+@pytest.mark.parametrize("kind", ["classifier", "regressor"])
+def test_labels_never_reach_a_model(synthetic_frame: pd.DataFrame, kind: str) -> None:
+    """Models read the feature catalogue's columns only: a label column, a copy of the label
+    under a new name, or anything else in the frame changes nothing."""
+    label = "churned" if kind == "classifier" else "future_value"
+    estimator = (
+        CalibratedClassifier(HORIZON, FAST)
+        if kind == "classifier"
+        else ValueRegressor(HORIZON, FAST, intervals=False)
+    )
+    y = synthetic_frame[label]
+    leaky = synthetic_frame.assign(outcome_copy=y, days_to_next_order=y * 3.0)
+    plain = clone(estimator).fit(synthetic_frame, y)
+    fitted = clone(estimator).fit(leaky, y)
+    columns = fitted.model_.encoder_.columns_
+    assert not {"churned", "repurchased", "future_value", "future_orders"} & set(columns)
+    assert not {"outcome_copy", "days_to_next_order", "customer_id", "as_of"} & set(columns)
+    assert set(columns) <= set(model_features())
+    rows = synthetic_frame.tail(100)
+    predict = (
+        (lambda m: m.positive_probability(rows))
+        if kind == "classifier"
+        else (lambda m: m.predict(rows))
+    )
+    np.testing.assert_array_equal(predict(plain), predict(fitted))
+
+
 def test_blend_weight_is_chosen_out_of_time() -> None:
     from custlens.models.estimators.training import blend, choose_blend
 
@@ -229,7 +258,11 @@ def test_estimators_follow_the_scikit_learn_contract(synthetic_frame: pd.DataFra
     from sklearn.preprocessing import FunctionTransformer
 
     unfitted = CalibratedClassifier(HORIZON, FAST)
-    assert clone(unfitted).get_params() == {"horizon_days": HORIZON, "settings": FAST}
+    assert clone(unfitted).get_params() == {
+        "horizon_days": HORIZON,
+        "settings": FAST,
+        "features": None,
+    }
     with pytest.raises(NotFittedError):
         unfitted.predict_proba(synthetic_frame.head(5))
     # In a Pipeline, cross-validated on customer groups with scikit-learn's own scorers.

@@ -66,7 +66,7 @@ def test_explanation_notebook_runs_on_a_scored_file(
     loaded = trained.loaded
     features = features_as_of(loaded.transactions, str(trained.last_day), trained.scorer)
     scores_file = tmp_path / "scores.parquet"
-    trained.scorer.score(features).to_parquet(scores_file)
+    trained.scorer.score_features(features).to_parquet(scores_file)
     monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
     monkeypatch.setenv("CUSTLENS_MODEL_URI", "models:/custlens-synthetic@champion")
     monkeypatch.setenv("CUSTLENS_SCORES", str(scores_file))
@@ -81,4 +81,4 @@ def test_explanation_notebook_runs_on_a_scored_file(
     waterfalls = sum(
         "image/png" in out.get("data", {}) for c in notebook.cells for out in c.get("outputs", [])
     )
-    assert waterfalls >= 5  # beeswarm, three waterfalls, importance
+    assert waterfalls >= 5  # shap's beeswarm, three waterfalls and bar plot

@@ -11,9 +11,9 @@ import custlens
 from custlens.cli.output import check_output, write_atomically
 from custlens.errors import CustlensError
 from custlens.features.build import build_features
-from custlens.scoring.batch import reconcile
 from custlens.scoring.blocks import score_transactions
 from custlens.scoring.scorer import OUTPUT_COLUMNS
+from tests.helpers import loaded_of, reconcile
 
 
 def extra_customers(log: pd.DataFrame) -> pd.DataFrame:
@@ -49,7 +49,9 @@ AS_OF = "2023-06-15"
 def test_every_customer_exactly_once_in_order(trained) -> None:
     log = extra_customers(trained.loaded.transactions)
     table = pd.DataFrame({"customer_id": ["ONE", "NEWBIE"], "segment": ["web", "store"]})
-    scores, check = score_transactions(log, AS_OF, trained.scorer, customers=table, chunk_size=400)
+    scores, check = score_transactions(
+        loaded_of(log, table), AS_OF, trained.scorer, chunk_size=400
+    )
     assert list(scores.columns) == list(OUTPUT_COLUMNS)
     ids = scores.set_index("customer_id")
     assert {"ONE", "RET", "NEWBIE"} <= set(ids.index) and "LATE" not in ids.index
@@ -67,7 +69,7 @@ def test_every_customer_exactly_once_in_order(trained) -> None:
 
 
 def test_reasons_are_plain_language(trained) -> None:
-    scores, _ = score_transactions(trained.loaded.transactions, AS_OF, trained.scorer)
+    scores, _ = score_transactions(trained.loaded, AS_OF, trained.scorer)
     risky = scores.loc[scores["churn_risk"] == "high", "top_reasons"]
     assert len(risky) and (risky.str.len() > 0).mean() > 0.9
     assert risky.str.split("; ").map(len).max() <= 3
@@ -80,7 +82,7 @@ def test_reasons_are_plain_language(trained) -> None:
 
 def test_reconciliation_catches_a_short_result(trained) -> None:
     log = trained.loaded.transactions
-    scores, _ = score_transactions(log, AS_OF, trained.scorer)
+    scores, _ = score_transactions(trained.loaded, AS_OF, trained.scorer)
     short = reconcile(log, pd.Timestamp(AS_OF), None, scores.iloc[1:])
     assert short.missing == 1 and short.scored == short.expected - 1
     doubled = reconcile(log, pd.Timestamp(AS_OF), None, pd.concat([scores, scores.iloc[:1]]))
@@ -90,20 +92,20 @@ def test_reconciliation_catches_a_short_result(trained) -> None:
 def test_refusals(trained) -> None:
     log = trained.loaded.transactions
     with pytest.raises(CustlensError, match="before the start of the model's training data"):
-        score_transactions(log, "2020-01-01", trained.scorer)
+        score_transactions(trained.loaded, "2020-01-01", trained.scorer)
     features = build_features(log, AS_OF, trained.scorer.feature_spec)
     features.insert(1, "as_of", pd.Timestamp(AS_OF))
     with pytest.raises(CustlensError, match="missing \\['recency_days'\\]"):
-        trained.scorer.score(features.drop(columns="recency_days"))
+        trained.scorer.score_features(features.drop(columns="recency_days"))
     with pytest.raises(CustlensError, match="dtype"):
-        trained.scorer.score(features.astype({"frequency": "float64"}))
+        trained.scorer.score_features(features.astype({"frequency": "float64"}))
 
 
 def test_scoring_is_deterministic_to_the_byte(trained, tmp_path: Path) -> None:
     paths = []
     for run in range(2):
         scores, _ = score_transactions(
-            trained.loaded.transactions, AS_OF, trained.scorer, chunk_size=300 + run * 200
+            trained.loaded, AS_OF, trained.scorer, chunk_size=300 + run * 200
         )
         path = tmp_path / f"scores{run}.parquet"
         write_atomically(scores, path)

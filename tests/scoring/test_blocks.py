@@ -14,9 +14,9 @@ from custlens.data import LoadedData
 from custlens.engines.local import connect
 from custlens.errors import CustlensError
 from custlens.features.source import as_table, register_frame
-from custlens.scoring.batch import reconcile
 from custlens.scoring.blocks import reconcile_on_engine, score_in_blocks, score_transactions
 from custlens.scoring.scorer import Scorer
+from tests.helpers import loaded_of, reconcile
 from tests.scoring.test_batch import AS_OF, extra_customers
 
 TABLE = pd.DataFrame({"customer_id": ["ONE", "NEWBIE"], "segment": ["web", "store"]})
@@ -24,7 +24,9 @@ TABLE = pd.DataFrame({"customer_id": ["ONE", "NEWBIE"], "segment": ["web", "stor
 
 def write_in_blocks(trained, log: pd.DataFrame, path: Path, size: int) -> None:
     with StagedTable(path) as staged:
-        check, _ = score_in_blocks(log, AS_OF, trained.scorer, staged.write, TABLE, size)
+        check, _ = score_in_blocks(
+            loaded_of(log, TABLE), AS_OF, trained.scorer, write=staged.write, chunk_size=size
+        )
         assert check.missing == check.duplicated == 0 and check.scored == check.expected
         staged.commit()
 
@@ -36,7 +38,7 @@ def test_same_file_for_any_block_size(trained, tmp_path: Path, suffix: str) -> N
     for path, size in zip(paths, (250, 611, 100_000), strict=True):
         write_in_blocks(trained, log, path, size)
     assert paths[0].read_bytes() == paths[1].read_bytes() == paths[2].read_bytes()
-    scores, _ = score_transactions(log, AS_OF, trained.scorer, TABLE)
+    scores, _ = score_transactions(loaded_of(log, TABLE), AS_OF, trained.scorer)
     whole = tmp_path / f"whole{suffix}"
     write_atomically(scores, whole)
     read = pd.read_parquet if suffix == ".parquet" else pd.read_csv
@@ -46,7 +48,9 @@ def test_same_file_for_any_block_size(trained, tmp_path: Path, suffix: str) -> N
 
 def test_engine_reconciliation_agrees_with_pandas(trained) -> None:
     log = extra_customers(trained.loaded.transactions)
-    scores, check = score_transactions(log, AS_OF, trained.scorer, TABLE, chunk_size=400)
+    scores, check = score_transactions(
+        loaded_of(log, TABLE), AS_OF, trained.scorer, chunk_size=400
+    )
     day = pd.Timestamp(AS_OF)
     assert check == reconcile(log, day, TABLE, scores)
     con = connect()
@@ -70,7 +74,7 @@ def test_a_failing_block_leaves_nothing(trained, tmp_path: Path) -> None:
 
     with pytest.raises(OSError, match="disk full"), StagedTable(path) as staged:
         score_in_blocks(
-            trained.loaded.transactions, AS_OF, trained.scorer, write_then_fail, chunk_size=300
+            trained.loaded, AS_OF, trained.scorer, write=write_then_fail, chunk_size=300
         )
     assert list(tmp_path.iterdir()) == []
 
@@ -80,8 +84,8 @@ def test_scoring_job_refuses_a_result_that_misses_customers(
 ) -> None:
     path = tmp_path / "scores.csv"
     path.write_text("the previous scores\n")
-    score = Scorer.score
-    monkeypatch.setattr(Scorer, "score", lambda self, block: score(self, block).iloc[1:])
+    score = Scorer.score_features
+    monkeypatch.setattr(Scorer, "score_features", lambda self, block: score(self, block).iloc[1:])
     loaded = LoadedData(trained.loaded.transactions, None, trained.loaded.report)
     with pytest.raises(CustlensError, match="reconciliation failed, nothing written"):
         score_job.run(loaded, AS_OF, trained.scorer, path, chunk_size=500)
@@ -114,7 +118,9 @@ def test_running_out_of_engine_memory_is_one_clear_error(trained, tmp_path: Path
     path = tmp_path / "scores.parquet"
     loaded = LoadedData(trained.loaded.transactions, None, trained.loaded.report)
     with pytest.raises(CustlensError, match="raise engine.memory_limit"):
-        score_job.run(loaded, AS_OF, trained.scorer, path, 500, connect(memory_limit="1MB"))
+        score_job.run(
+            loaded, AS_OF, trained.scorer, path, chunk_size=500, con=connect(memory_limit="1MB")
+        )
     assert list(tmp_path.iterdir()) == []
 
 
@@ -129,9 +135,7 @@ def test_fee_only_customers_are_scored_and_counted_apart(trained) -> None:
     loaded = LoadedData(log, TABLE, None, fees)
     customers = loaded.customers_as_of(AS_OF)
     parts: list[pd.DataFrame] = []
-    check, _ = score_in_blocks(
-        log, AS_OF, trained.scorer, parts.append, customers, 300, non_product=fees
-    )
+    check, _ = score_in_blocks(loaded, AS_OF, trained.scorer, write=parts.append, chunk_size=300)
     scores = pd.concat(parts, ignore_index=True)
     assert "FEES" in set(scores["customer_id"]) and "LATER" not in set(scores["customer_id"])
     assert check.non_product_only == 1 and check.missing == check.duplicated == 0

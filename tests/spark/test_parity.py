@@ -51,7 +51,7 @@ def check_features(log: pd.DataFrame, con) -> None:
 def check_labels(log: pd.DataFrame, con) -> None:
     """Every label of `build_labels` on `con` equals DuckDB's."""
     ids = pd.Series(sorted(set(log["customer_id"]) - {"E"}))
-    spec = LabelSpec(horizon_days=90, repurchase_days=30)
+    spec = FeatureSpec(horizon_days=90, repurchase_days=30)
     duck = build_labels(log, AS_OF, ids, spec)
     spark = build_labels(log, AS_OF, ids, spec, con=con)
     assert list(duck.columns) == ["customer_id", *LABELS]
@@ -68,7 +68,7 @@ def check_training_frame(log: pd.DataFrame, con, folder: Path) -> None:
     first, last = data_span(path)
     spec = FrameSpec(step_days=60, min_history_days=365, max_cutoffs=2)
     cutoffs = rolling_cutoffs(first, last, 60, spec)
-    labels = LabelSpec(horizon_days=60)
+    labels = LabelSpec()
     features = FeatureSpec(horizon_days=60)
     duck = training_frame(path, cutoffs, features, labels, customer_share=0.5)
     spark = training_frame(path, cutoffs, features, labels, con=con, customer_share=0.5)

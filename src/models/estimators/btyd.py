@@ -8,9 +8,9 @@ References (equation numbers below refer to these):
 
 Inputs per customer: ``frequency`` x (repeat purchase occasions), ``recency`` t_x (days from
 first to last purchase), ``age`` T (days from first purchase to the end of observation) and
-``monetary`` (mean value of the repeat purchase occasions). The main pipeline gets these from
-its feature builder; :func:`summary_from_transactions` is a small reference implementation
-used by the tests. Everything is numpy/scipy only (no ``lifetimes``/``pymc-marketing``).
+``monetary`` (mean value of the repeat purchase occasions), which the feature builder
+computes (`custlens.features.probabilistic`). Everything is numpy/scipy only (no
+``lifetimes``/``pymc-marketing``).
 """
 
 from __future__ import annotations
@@ -18,7 +18,6 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import numpy as np
-import pandas as pd
 from numpy.typing import ArrayLike
 from scipy.optimize import minimize
 from scipy.special import betaln, digamma, gammaln, hyp2f1
@@ -377,41 +376,3 @@ class GammaGammaModel(BaseEstimator):
         x, m = np.where(has_data, x, 0.0), np.where(has_data, m, 0.0)
         # With x = 0 the formula reduces to the population mean p*v/(q-1).
         return p * (v + x * m) / (p * x + q - 1)
-
-
-def summary_from_transactions(
-    customer_ids: ArrayLike, timestamps: ArrayLike, amounts: ArrayLike, as_of: str | pd.Timestamp
-) -> pd.DataFrame:
-    """Per-customer frequency, recency, age (days) and monetary from a transaction log.
-
-    A reference implementation for tests; the pipeline gets these inputs from its feature
-    builder. Rows before the end of the calendar day ``as_of`` are used. Each calendar day
-    is one purchase occasion (the CDNOW papers count distinct purchase days) unless its total
-    is negative (a net-return day). Zero-value days do count: CDNOW has 8 customers whose only
-    purchase is a $0 CD, and the paper's 2,357 customers and LL -9582.4 include them.
-    ``monetary`` is the mean of the repeat days' totals (NaN when frequency is 0): day totals,
-    not individual rows, reproduce the published Gamma-Gamma estimates on CDNOW (p 6.25,
-    q 3.74, gamma 15.44; row means give p 6.05, q 3.89, gamma 16.4), i.e. the paper's
-    "transactions" are the same purchase days BG/NBD counts.
-    """
-    end = pd.Timestamp(as_of).normalize()
-    log = pd.DataFrame(
-        {
-            "customer": np.asarray(customer_ids),
-            "day": pd.to_datetime(np.asarray(timestamps)),
-            "amount": np.asarray(amounts, dtype=float),
-        }
-    )
-    log = log[log["day"] < end + pd.Timedelta(days=1)]
-    log["day"] = log["day"].dt.normalize()
-    days = log.groupby(["customer", "day"], sort=True)["amount"].sum()
-    days = days[days >= 0].reset_index()
-    grouped = days.groupby("customer", sort=True)
-    first = grouped["day"].min()
-    repeat = days[days["day"] > grouped["day"].transform("min")]
-    out = pd.DataFrame({"frequency": grouped.size().astype(float) - 1.0})
-    out["recency"] = (grouped["day"].max() - first).dt.days.astype(float)
-    out["age"] = (end - first).dt.days.astype(float)
-    out["monetary"] = repeat.groupby("customer")["amount"].mean().reindex(out.index)
-    out.index.name = "customer_id"
-    return out

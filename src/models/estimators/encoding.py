@@ -9,25 +9,37 @@ from sklearn.utils.validation import check_is_fitted
 
 from custlens.errors import CustlensError
 
-# Never model inputs: keys, the cutoff itself and outcomes.
-NOT_FEATURES = frozenset(
-    {"customer_id", "as_of", "churned", "repurchased", "future_value", "future_orders"}
-)
+
+def model_features(features: tuple[str, ...] | None = None) -> tuple[str, ...]:
+    """The allow-list of model inputs: the given names, else the default feature catalogue's
+    (`custlens.features.catalogue`). Labels, keys and cutoffs are never among them."""
+    if features is not None:
+        return tuple(features)
+    from custlens.features.catalogue import catalogue
+    from custlens.features.spec import FeatureSpec
+
+    return tuple(f.name for f in catalogue(FeatureSpec()))
 
 
 class FeatureEncoder(BaseEstimator, TransformerMixin):
-    """Learns which columns are features and the categories of the text ones.
+    """Learns the categories of the text features among the allowed columns.
 
-    Categories unseen in training become missing, so new countries cannot shift the codes.
+    `features` is the allow-list of model inputs (default: the feature catalogue's names), so
+    labels and anything else a frame holds never reach a model. Categories unseen in training
+    become missing, so new countries cannot shift the codes.
     """
 
-    def __init__(self, exclude: tuple[str, ...] = ()) -> None:
-        self.exclude = exclude
+    def __init__(self, features: tuple[str, ...] | None = None) -> None:
+        self.features = features
 
     def fit(self, X: pd.DataFrame, y: object = None) -> FeatureEncoder:  # noqa: N803
-        """Record feature names, dtypes and categories."""
-        skip = NOT_FEATURES | set(self.exclude)
-        self.columns_ = [c for c in X.columns if c not in skip]
+        """Record feature names (in X's order), dtypes and categories."""
+        allowed = model_features(self.features)
+        missing = [c for c in allowed if c not in X.columns]
+        if missing:
+            raise CustlensError(f"feature rows lack column(s) the model needs: {missing}")
+        chosen = set(allowed)
+        self.columns_ = [c for c in X.columns if c in chosen]
         self.dtypes_ = {c: str(X[c].dtype) for c in self.columns_}
         self.categories_ = {
             c: sorted(X[c].dropna().astype(str).unique()) for c in self.columns_ if _is_text(X[c])

@@ -17,7 +17,8 @@ Matrix = np.ndarray | None  # a model matrix computed already (`FeatureEncoder.m
 
 
 class GradientBoostedModel(BaseEstimator):
-    """A LightGBM classifier or regressor that encodes feature rows itself.
+    """A LightGBM classifier or regressor that encodes feature rows itself, reading only the
+    `features` columns (default: the feature catalogue's; see FeatureEncoder).
 
     Its defaults are LightGBM's own; the models custlens trains are described by
     `custlens.models.estimators.training.ModelSettings`.
@@ -36,6 +37,7 @@ class GradientBoostedModel(BaseEstimator):
         early_stopping_rounds: int | None = None,
         random_state: int = 0,
         n_jobs: int = 1,
+        features: tuple[str, ...] | None = None,
     ) -> None:
         self.task = task
         self.objective = objective
@@ -44,6 +46,7 @@ class GradientBoostedModel(BaseEstimator):
         self.early_stopping_rounds = early_stopping_rounds
         self.random_state = random_state
         self.n_jobs = n_jobs
+        self.features = features
 
     def _estimator(self) -> lgb.LGBMModel:
         kind = lgb.LGBMClassifier if self.task == "classification" else lgb.LGBMRegressor
@@ -70,7 +73,7 @@ class GradientBoostedModel(BaseEstimator):
     ) -> GradientBoostedModel:
         """Fit on feature rows `X` (weighted when given); with `validation` rows, stop early
         when `early_stopping_rounds` is set (callbacks see the validation loss either way)."""
-        self.encoder_ = FeatureEncoder().fit(X)
+        self.encoder_ = FeatureEncoder(self.features).fit(X)
         self.model_ = self._estimator()
         columns = self.encoder_.columns_
         fit_args: dict[str, Any] = {
@@ -191,6 +194,7 @@ class SeedBaggedModel(BaseEstimator):
         early_stopping_rounds: int | None = None,
         random_state: int = 0,
         n_jobs: int = 1,
+        features: tuple[str, ...] | None = None,
         n_seeds: int = 3,
     ) -> None:
         self.task = task
@@ -200,6 +204,7 @@ class SeedBaggedModel(BaseEstimator):
         self.early_stopping_rounds = early_stopping_rounds
         self.random_state = random_state
         self.n_jobs = n_jobs
+        self.features = features
         self.n_seeds = n_seeds
 
     def fit(

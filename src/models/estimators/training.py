@@ -24,6 +24,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from custlens.errors import CustlensError
 from custlens.models.estimators.calibration import Calibrator
+from custlens.models.estimators.encoding import model_features
 from custlens.models.estimators.gbm import GradientBoostedModel, Matrix, SeedBaggedModel
 from custlens.models.estimators.seasons import scoring_day, season_weights
 from custlens.sampling import stable_unit
@@ -43,22 +44,30 @@ class Folds:
     validation: np.ndarray
 
 
+def out_of_time(
+    as_of: pd.Series, cutoff: pd.Timestamp, horizon_days: int
+) -> tuple[np.ndarray, ...]:
+    """The one out-of-time split of a stacked frame: the rows known at `cutoff` (their label
+    windows end by it: as_of + horizon <= cutoff) and the rows at `cutoff` itself. Training,
+    calibration, early stopping, tuning and the backtests all split this way."""
+    as_of = pd.to_datetime(as_of)
+    cutoff = pd.Timestamp(cutoff)
+    known = (as_of + pd.Timedelta(days=horizon_days) <= cutoff).to_numpy()
+    return known, (as_of == cutoff).to_numpy()
+
+
 def plan_folds(frame: pd.DataFrame, horizon_days: int) -> Folds:
     """The folds of `frame`: out of time when it spans more than a horizon, else held-out
     customers. No label window of a fitting row reaches into its out-of-time fold."""
-    as_of = pd.to_datetime(frame["as_of"])
-    gap = pd.Timedelta(days=horizon_days)
-    latest = as_of.max()
-    known = (as_of + gap <= latest).to_numpy()
+    latest = pd.to_datetime(frame["as_of"]).max()
+    known, calibration = out_of_time(frame["as_of"], latest, horizon_days)
     if not known.any():
         held = stable_unit(frame["customer_id"]) < HOLDOUT_SHARE
         if held.all() or not held.any():  # too few customers to hold a fifth out
             held = np.arange(len(frame)) % 5 == 0
         return Folds(HELD_OUT, ~held, held, ~held, held)
-    calibration = (as_of == latest).to_numpy()
-    validation_day = as_of[known].max()
-    validation = (as_of == validation_day).to_numpy()
-    validation_fit = (as_of + gap <= validation_day).to_numpy()
+    validation_day = pd.to_datetime(frame["as_of"])[known].max()
+    validation_fit, validation = out_of_time(frame["as_of"], validation_day, horizon_days)
     if not validation_fit.any():  # one labelled period before the calibration fold
         held = stable_unit(frame["customer_id"]) < HOLDOUT_SHARE
         validation, validation_fit = known & held, known & ~held
@@ -85,7 +94,7 @@ class ModelSettings:
     """Hyperparameters of one LightGBM model and how it is trained.
 
     The one source of the models' defaults: the Python API and the commands (`models.<task>`
-    in the config, see custlens.cli.config) train the same models. The defaults are the churn
+    in the config, see custlens.config) train the same models. The defaults are the churn
     and repurchase models'; `value_settings()` gives the CLV model's. `random_state` and
     `n_jobs` come from the run's `seed` and `threads` in the commands.
     """
@@ -105,6 +114,37 @@ class ModelSettings:
     random_state: int = 0
     n_jobs: int = 1
 
+    def __post_init__(self) -> None:
+        whole = {
+            "n_estimators": (self.n_estimators, 1),
+            "n_seeds": (self.n_seeds, 1),
+            "quantile_seeds": (self.quantile_seeds, 1),
+            "min_rounds": (self.min_rounds, 0),
+        }
+        if self.early_stopping_rounds is not None:
+            whole["early_stopping_rounds"] = (self.early_stopping_rounds, 1)
+        for name, (value, least) in whole.items():
+            if isinstance(value, bool) or not isinstance(value, int) or value < least:
+                raise CustlensError(
+                    f"{name} must be a whole number of at least {least}, not {value!r}"
+                )
+        if self.calibration not in CALIBRATIONS:
+            raise CustlensError(
+                f"calibration must be one of {', '.join(CALIBRATIONS)}, not {self.calibration!r}"
+            )
+        if any(not 0 < q < 1 for q in self.quantiles):
+            raise CustlensError(
+                f"quantiles must lie strictly between 0 and 1, not {self.quantiles}"
+            )
+        if self.season_boost < 0 or self.season_width_days <= 0:
+            raise CustlensError(
+                "season_boost must be at least 0 and season_width_days above 0, not "
+                f"{self.season_boost} and {self.season_width_days}"
+            )
+
+
+CALIBRATIONS = ("none", "auto", "isotonic", "sigmoid")
+
 
 def value_settings() -> ModelSettings:
     """The CLV model's defaults: Tweedie, 100 trees of 15 leaves, blended with BG/NBD x
@@ -123,10 +163,18 @@ def value_settings() -> ModelSettings:
 Boosted = GradientBoostedModel | SeedBaggedModel
 
 
-def boosted_model(task: str, s: ModelSettings, objective: str | None, rounds: int) -> Boosted:
-    """The unfitted model `s` describes: one LightGBM model, or a bag of `n_seeds`."""
+def boosted_model(
+    task: str,
+    s: ModelSettings,
+    objective: str | None,
+    rounds: int,
+    features: tuple[str, ...] | None = None,
+) -> Boosted:
+    """The unfitted model `s` describes, reading only `features`: one LightGBM model, or a
+    bag of `n_seeds`."""
     common = {
         "task": task,
+        "features": features,
         "objective": objective,
         "params": dict(s.params),
         "n_estimators": rounds,
@@ -149,45 +197,51 @@ def sample_weights(
     return season_weights(part["as_of"], target, s.season_boost, s.season_width_days)
 
 
-def _boosting_rounds(
-    frame: pd.DataFrame,
-    y: np.ndarray,
-    folds: Folds,
-    task: str,
-    s: ModelSettings,
-    objective: str | None,
-    horizon_days: int,
-) -> int:
-    """`n_estimators`, or with early stopping the round where the validation fold's loss was
-    lowest, floored at `min_rounds` (a validation fold from another season can stop boosting
-    far too early)."""
-    if not s.early_stopping_rounds:
-        return s.n_estimators
-    fit, val = frame.loc[folds.validation_fit], frame.loc[folds.validation]
-    stopped = boosted_model(task, s, objective, s.n_estimators).fit(
-        fit,
-        y[folds.validation_fit],
-        validation=(val, y[folds.validation]),
-        sample_weight=sample_weights(fit, frame, horizon_days, s),
-    )
-    return max(stopped.best_iteration_, s.min_rounds)
+# Read by `fit` (folds, season weights, held-out customers), never model inputs.
+DESIGN_COLUMNS = ("customer_id", "as_of")
 
 
-def _fit(
-    frame: pd.DataFrame,
-    y: np.ndarray,
-    rows: np.ndarray | None,
-    task: str,
-    s: ModelSettings,
-    objective: str | None,
-    rounds: int,
-    horizon_days: int,
-) -> Boosted:
-    """A model of `rounds` rounds on the `rows` of `frame` (all: None), weighted by
-    `sample_weights`."""
-    part, target = (frame, y) if rows is None else (frame.loc[rows], y[rows])
-    weights = sample_weights(part, frame, horizon_days, s)
-    return boosted_model(task, s, objective, rounds).fit(part, target, sample_weight=weights)
+@dataclass(frozen=True)
+class Recipe:
+    """How one LightGBM model of an estimator is fitted on a stacked frame: its settings,
+    objective and feature allow-list, the frame's folds, and the horizon of its labels."""
+
+    frame: pd.DataFrame
+    y: np.ndarray
+    folds: Folds
+    kind: str  # classification | regression
+    settings: ModelSettings
+    objective: str | None
+    horizon_days: int
+    features: tuple[str, ...] | None
+
+    def model(self, rounds: int) -> Boosted:
+        """The unfitted model of `rounds` rounds."""
+        return boosted_model(self.kind, self.settings, self.objective, rounds, self.features)
+
+    def rounds(self) -> int:
+        """`n_estimators`, or with early stopping the round where the validation fold's loss
+        was lowest, floored at `min_rounds` (a validation fold from another season can stop
+        boosting far too early)."""
+        s, folds = self.settings, self.folds
+        if not s.early_stopping_rounds:
+            return s.n_estimators
+        fit, val = self.frame.loc[folds.validation_fit], self.frame.loc[folds.validation]
+        stopped = self.model(s.n_estimators).fit(
+            fit,
+            self.y[folds.validation_fit],
+            validation=(val, self.y[folds.validation]),
+            sample_weight=sample_weights(fit, self.frame, self.horizon_days, s),
+        )
+        return max(stopped.best_iteration_, s.min_rounds)
+
+    def fit(self, rows: np.ndarray | None = None, rounds: int | None = None) -> Boosted:
+        """A model fitted on the `rows` of the frame (all: None), weighted by
+        `sample_weights`."""
+        part, y = (self.frame, self.y) if rows is None else (self.frame.loc[rows], self.y[rows])
+        weights = sample_weights(part, self.frame, self.horizon_days, self.settings)
+        model = self.model(self.rounds() if rounds is None else rounds)
+        return model.fit(part, y, sample_weight=weights)
 
 
 def _training_inputs(X: pd.DataFrame, y: Any) -> tuple[pd.DataFrame, np.ndarray]:  # noqa: N803
@@ -205,28 +259,39 @@ class CalibratedClassifier(ClassifierMixin, BaseEstimator):
     calibration map fitted out of time.
 
     `fit(X, y)`: X the training frame (feature rows with `as_of`, and `customer_id` for a
-    short history's held-out fold), y the 0/1 labels. `settings` default to `ModelSettings()`.
+    short history's held-out fold), y the 0/1 labels. Only the `features` columns (default:
+    the feature catalogue's) are model inputs, whatever else X holds. `settings` default to
+    `ModelSettings()`.
     """
 
-    def __init__(self, horizon_days: int = 90, settings: ModelSettings | None = None) -> None:
+    def __init__(
+        self,
+        horizon_days: int = 90,
+        settings: ModelSettings | None = None,
+        features: tuple[str, ...] | None = None,
+    ) -> None:
         self.horizon_days = horizon_days
         self.settings = settings
+        self.features = features
 
     def fit(self, X: pd.DataFrame, y: Any) -> CalibratedClassifier:  # noqa: N803
         """Fit on every row; with a calibrator, calibrate out of time on the calibration fold,
         from a model fitted only on what was known before it."""
         frame, target = _training_inputs(X, y)
-        target = target.astype(int)
-        s, task, h = self.settings or ModelSettings(), "classification", self.horizon_days
-        folds = plan_folds(frame, h)
-        rounds = _boosting_rounds(frame, target, folds, task, s, s.objective, h)
-        self.model_ = _fit(frame, target, None, task, s, s.objective, rounds, h)
+        s = self.settings or ModelSettings()
+        folds = plan_folds(frame, self.horizon_days)
+        recipe = Recipe(
+            frame, target.astype(int), folds, "classification", s, s.objective,
+            self.horizon_days, model_features(self.features),
+        )  # fmt: skip
+        rounds = recipe.rounds()
+        self.model_ = recipe.fit(rounds=rounds)
         self.calibrator_ = None
         if s.calibration != "none":
-            staged = _fit(frame, target, folds.fit, task, s, s.objective, rounds, h)
+            staged = recipe.fit(folds.fit, rounds)
             cal = frame.loc[folds.calibration]
             self.calibrator_ = Calibrator(s.calibration, random_state=s.random_state).fit(
-                staged.predict_response(cal), target[folds.calibration]
+                staged.predict_response(cal), recipe.y[folds.calibration]
             )
         self.classes_ = np.array([0, 1])
         self.design_ = folds.design
@@ -246,10 +311,21 @@ class CalibratedClassifier(ClassifierMixin, BaseEstimator):
         """Calibrated probability of the positive class (LightGBM's own without a calibrator);
         `matrix`: the model matrix of `X`, when computed already."""
         check_is_fitted(self)
-        return self.probability(self.model_.predict_margin(X, matrix))
+        return self._probability(self.model_.predict_margin(X, matrix))
 
-    def probability(self, margin: np.ndarray) -> np.ndarray:
-        """The calibrated probability of a raw score of the model."""
+    def explain(self, X: pd.DataFrame, matrix: Matrix = None) -> tuple[np.ndarray, pd.DataFrame]:  # noqa: N803
+        """The probability of each row and the exact tree SHAP values of its raw score (log-odds,
+        last column the bias), in one pass over the trees."""
+        check_is_fitted(self)
+        margin, contributions = self.model_.explain(X, matrix)
+        return self._probability(margin), contributions
+
+    def boosters(self) -> list[Boosted]:
+        """The LightGBM models inside (shared model matrix, prediction threads)."""
+        check_is_fitted(self)
+        return [self.model_]
+
+    def _probability(self, margin: np.ndarray) -> np.ndarray:
         raw = self.model_.link(margin)
         return raw if self.calibrator_ is None else self.calibrator_.transform(raw)
 
@@ -282,49 +358,61 @@ class ValueRegressor(RegressorMixin, BaseEstimator):
     and with `intervals` quantile models for an interval.
 
     The expected value blends LightGBM with the BG/NBD-Gamma-Gamma value at a weight chosen
-    out of time on the calibration fold. `fit(X, y)` as `CalibratedClassifier`'s, y the value;
-    `settings` default to `value_settings()`.
+    out of time on the calibration fold. `fit(X, y)` and `features` as `CalibratedClassifier`'s,
+    y the value; `settings` default to `value_settings()`.
     """
 
     def __init__(
-        self, horizon_days: int = 90, settings: ModelSettings | None = None, intervals: bool = True
+        self,
+        horizon_days: int = 90,
+        settings: ModelSettings | None = None,
+        intervals: bool = True,
+        features: tuple[str, ...] | None = None,
     ) -> None:
         self.horizon_days = horizon_days
         self.settings = settings
         self.intervals = intervals
+        self.features = features
 
     def fit(self, X: pd.DataFrame, y: Any) -> ValueRegressor:  # noqa: N803
         """Fit the value model, its blend weight out of time, and the quantile models."""
         frame, target = _training_inputs(X, y)
-        target = target.astype(float)
-        s, task, h = self.settings or value_settings(), "regression", self.horizon_days
-        objective = s.objective or "tweedie"
-        folds = plan_folds(frame, h)
-        rounds = _boosting_rounds(frame, target, folds, task, s, objective, h)
-        self.model_ = _fit(frame, target, None, task, s, objective, rounds, h)
+        s = self.settings or value_settings()
+        folds = plan_folds(frame, self.horizon_days)
+        recipe = Recipe(
+            frame, target.astype(float), folds, "regression", s, s.objective or "tweedie",
+            self.horizon_days, model_features(self.features),
+        )  # fmt: skip
+        rounds = recipe.rounds()
+        self.model_ = recipe.fit(rounds=rounds)
         self.weight_ = 1.0
         if s.blend_btyd:
-            staged = _fit(frame, target, folds.fit, task, s, objective, rounds, h)
+            staged = recipe.fit(folds.fit, rounds)
             cal = frame.loc[folds.calibration]
             predicted = np.maximum(staged.predict_response(cal), 0.0)
-            self.weight_ = choose_blend(target[folds.calibration], predicted, cal)
+            self.weight_ = choose_blend(recipe.y[folds.calibration], predicted, cal)
         self.quantile_models_ = {}
         for q in s.quantiles if self.intervals else []:
             q_settings = replace(s, params={**s.params, "alpha": q}, n_seeds=s.quantile_seeds)
-            q_rounds = _boosting_rounds(frame, target, folds, task, q_settings, "quantile", h)
-            self.quantile_models_[q] = _fit(
-                frame, target, None, task, q_settings, "quantile", q_rounds, h
-            )
+            self.quantile_models_[q] = replace(
+                recipe, settings=q_settings, objective="quantile"
+            ).fit()
         self.design_ = folds.design
         return self
 
     def predict(self, X: pd.DataFrame, matrix: Matrix = None) -> np.ndarray:  # noqa: N803
         """Expected value, never negative."""
         check_is_fitted(self)
-        return self.value(self.model_.predict_margin(X, matrix), X)
+        return self._value(self.model_.predict_margin(X, matrix), X)
 
-    def value(self, margin: np.ndarray, features: pd.DataFrame) -> np.ndarray:
-        """The expected value of the model's raw scores for these feature rows."""
+    def explain(self, X: pd.DataFrame, matrix: Matrix = None) -> tuple[np.ndarray, pd.DataFrame]:  # noqa: N803
+        """The expected value of each row and the exact tree SHAP values of the LightGBM part's
+        raw score (log of value, last column the bias), in one pass over the trees."""
+        check_is_fitted(self)
+        margin, contributions = self.model_.explain(X, matrix)
+        return self._value(margin, X), contributions
+
+    def _value(self, margin: np.ndarray, features: pd.DataFrame) -> np.ndarray:
         value = np.maximum(self.model_.link(margin), 0.0)
         return np.maximum(blend(value, features, self.weight_), 0.0)
 
@@ -332,4 +420,10 @@ class ValueRegressor(RegressorMixin, BaseEstimator):
         self, features: pd.DataFrame, q: float, matrix: Matrix = None
     ) -> np.ndarray:
         """The q-quantile of the value."""
+        check_is_fitted(self)
         return np.maximum(self.quantile_models_[q].predict_response(features, matrix), 0.0)
+
+    def boosters(self) -> list[Boosted]:
+        """The LightGBM models inside: the value model and the quantile models."""
+        check_is_fitted(self)
+        return [self.model_, *self.quantile_models_.values()]

@@ -16,13 +16,11 @@ import numpy as np
 import pandas as pd
 
 from custlens.errors import CustlensError
-from custlens.models.evaluation.leaderboard import LOWER_IS_BETTER
+from custlens.models.evaluation.metrics import Metric
 from custlens.models.evaluation.pipeline import Evaluation
 from custlens.models.tasks import TASKS
 
 POOLED = "pooled"
-# Probability metrics are judged only on scorers that give probabilities.
-PROBABILITY_METRICS = frozenset({"ece", "brier"})
 
 
 def backtest_cutoffs(latest: date, count: int, step_days: int) -> list[date]:
@@ -51,30 +49,29 @@ class Comparison:
     @property
     def better(self) -> bool:
         """Whether custlens's point estimate is at least the baseline's."""
-        if self.metric in LOWER_IS_BETTER:
-            return self.difference <= 0
-        return self.difference >= 0
+        return TASKS[self.task].metric(self.metric).better(self.difference, 0.0)
 
 
-def _value(task: str, metric: str, y: np.ndarray, score: np.ndarray) -> float:
+def _value(metric: Metric, y: np.ndarray, score: np.ndarray) -> float:
     try:
-        return float(TASKS[task].metrics[metric](y, score))
+        return metric(y, score)
     except CustlensError:  # undefined on this sample (no positives, no value)
         return float("nan")
 
 
-def _eligible(evaluation: Evaluation, task: str, metric: str) -> list[str]:
+def _eligible(evaluation: Evaluation, task: str, metric: Metric) -> list[str]:
     """Baselines judged on `metric`: probability metrics only for probability scorers."""
-    board = evaluation.leaderboard
-    rows = board.loc[(board["task"] == task) & (board["scorer"] != "custlens")]
-    if metric in PROBABILITY_METRICS:
-        rows = rows.loc[rows["ece"].notna()]
-    return list(rows["scorer"])
+    scores = evaluation.scores[task]
+    return [
+        name
+        for name, scored in scores.items()
+        if name != "custlens" and (scored.probability or not metric.probability)
+    ]
 
 
-def _best(values: dict[str, float], metric: str) -> str:
+def _best(values: dict[str, float], metric: Metric) -> str:
     finite = {k: v for k, v in values.items() if np.isfinite(v)}
-    pick = min if metric in LOWER_IS_BETTER else max
+    pick = min if metric.lower_is_better else max
     return pick(finite, key=finite.get)
 
 
@@ -86,9 +83,9 @@ def compare(
     rng = np.random.default_rng(seed)
     boots = [_Bootstrap(e, rng.integers(0, e.rows, size=(resamples, e.rows))) for e in evaluations]
     out: list[Comparison] = []
-    for task, task_metrics in ((n, t.metrics) for n, t in TASKS.items()):
+    for task, registered in TASKS.items():
         judged = [b for b in boots if task in b.evaluation.scores]
-        for metric in task_metrics if judged else ():
+        for metric in registered.metrics if judged else ():
             out += _compare_metric(judged, task, metric)
     return out
 
@@ -101,25 +98,26 @@ class _Bootstrap:
     draws: np.ndarray  # resamples x rows: row positions
     cache: dict[tuple[str, str, str], np.ndarray] = field(default_factory=dict)
 
-    def point(self, task: str, metric: str, name: str) -> float:
+    def point(self, task: str, metric: Metric, name: str) -> float:
         e = self.evaluation
-        return _value(task, metric, e.outcomes[task], e.scores[task][name])
+        return _value(metric, e.outcomes[task], e.scores[task][name].values)
 
-    def resampled(self, task: str, metric: str, name: str) -> np.ndarray:
-        key = (task, metric, name)
+    def resampled(self, task: str, metric: Metric, name: str) -> np.ndarray:
+        key = (task, metric.name, name)
         if key not in self.cache:
-            y, score = self.evaluation.outcomes[task], self.evaluation.scores[task][name]
+            y = self.evaluation.outcomes[task]
+            score = self.evaluation.scores[task][name].values
             self.cache[key] = np.array(
-                [_value(task, metric, y[rows], score[rows]) for rows in self.draws]
+                [_value(metric, y[rows], score[rows]) for rows in self.draws]
             )
         return self.cache[key]
 
-    def gap(self, task: str, metric: str, baseline: str) -> np.ndarray:
+    def gap(self, task: str, metric: Metric, baseline: str) -> np.ndarray:
         """custlens minus `baseline` on each resample."""
         return self.resampled(task, metric, "custlens") - self.resampled(task, metric, baseline)
 
 
-def _compare_metric(boots: list[_Bootstrap], task: str, metric: str) -> list[Comparison]:
+def _compare_metric(boots: list[_Bootstrap], task: str, metric: Metric) -> list[Comparison]:
     names = set.intersection(*(set(_eligible(b.evaluation, task, metric)) for b in boots))
     if not names:
         return []
@@ -131,8 +129,8 @@ def _compare_metric(boots: list[_Bootstrap], task: str, metric: str) -> list[Com
         best = _best({n: values[n] for n in names}, metric)
         low, high = np.nanpercentile(b.gap(task, metric, best), [2.5, 97.5])
         out.append(
-            Comparison(str(b.evaluation.cutoff.date()), task, metric, values["custlens"], best,
-                       values[best], values["custlens"] - values[best], low, high)
+            Comparison(str(b.evaluation.cutoff.date()), task, metric.name, values["custlens"],
+                       best, values[best], values["custlens"] - values[best], low, high)
         )  # fmt: skip
     pooled = {n: float(np.mean(v)) for n, v in point.items()}
     best = _best({n: pooled[n] for n in names}, metric)
@@ -140,7 +138,7 @@ def _compare_metric(boots: list[_Bootstrap], task: str, metric: str) -> list[Com
     gaps = np.mean([b.gap(task, metric, best) for b in boots], axis=0)
     low, high = np.nanpercentile(gaps, [2.5, 97.5])
     out.append(
-        Comparison(POOLED, task, metric, pooled["custlens"], best, pooled[best],
+        Comparison(POOLED, task, metric.name, pooled["custlens"], best, pooled[best],
                    pooled["custlens"] - pooled[best], low, high)
     )  # fmt: skip
     return out

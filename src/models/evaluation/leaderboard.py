@@ -8,9 +8,6 @@ import pandas as pd
 
 from custlens.models.tasks import TASKS
 
-# Metrics whose lower values are better; every other metric is higher-is-better.
-LOWER_IS_BETTER = frozenset({"brier", "log_loss", "ece", "mae", "decile_mape"})
-
 
 def format_leaderboard(board: pd.DataFrame) -> str:
     """A fixed-width table of every scorer and metric, per task."""
@@ -27,19 +24,18 @@ def baseline_gaps(board: pd.DataFrame) -> pd.DataFrame:
     for task, group in board.groupby("task", sort=False):
         ours = group.loc[group["scorer"] == "custlens"].iloc[0]
         others = group.loc[group["scorer"] != "custlens"]
-        for metric in group.columns.drop(["task", "scorer"]):
-            if pd.isna(ours[metric]) or others[metric].isna().all():
+        for metric in TASKS[task].metrics:
+            name = metric.name
+            if name not in group or pd.isna(ours[name]) or others[name].isna().all():
                 continue
-            lower = metric in LOWER_IS_BETTER
-            best = others[metric].min() if lower else others[metric].max()
-            ok = ours[metric] <= best if lower else ours[metric] >= best
+            best = others[name].min() if metric.lower_is_better else others[name].max()
             rows.append(
                 {
                     "task": task,
-                    "metric": metric,
-                    "custlens": ours[metric],
+                    "metric": name,
+                    "custlens": ours[name],
                     "best_baseline": best,
-                    "as_good": bool(ok),
+                    "as_good": bool(metric.better(ours[name], best)),
                 }
             )
     return pd.DataFrame(rows)
@@ -48,7 +44,7 @@ def baseline_gaps(board: pd.DataFrame) -> pd.DataFrame:
 def headline_score(board: pd.DataFrame) -> float:
     """Mean of the headline metrics of custlens over the tasks it was trained for."""
     ours = board.loc[board["scorer"] == "custlens"].set_index("task")
-    values = [ours.loc[t.name, t.headline] for t in TASKS.values() if t.name in ours.index]
+    values = [ours.loc[t.name, t.headline.name] for t in TASKS.values() if t.name in ours.index]
     return float(sum(values) / len(values))
 
 

@@ -19,6 +19,9 @@ Conventions shared by all functions:
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike
@@ -207,27 +210,6 @@ def top_decile_lift(y: ArrayLike, p: ArrayLike) -> float:
     return float(y_arr[top].mean() / y_arr.mean())
 
 
-def classification_report(
-    y: ArrayLike, p: ArrayLike, probabilities: bool = True
-) -> dict[str, float]:
-    """Ranking metrics, plus brier, log_loss and ece when p are probabilities.
-
-    Use ``probabilities=False`` for ranking-only scores (e.g. days since last purchase).
-    """
-    report = {
-        "roc_auc": roc_auc(y, p),
-        "pr_auc": pr_auc(y, p),
-        "top_decile_lift": top_decile_lift(y, p),
-    }
-    if probabilities:
-        report |= {
-            "brier": brier(y, p),
-            "log_loss": log_loss(y, p),
-            "ece": expected_calibration_error(y, p),
-        }
-    return report
-
-
 # --- value (regression) ----------------------------------------------------------------
 
 
@@ -322,12 +304,36 @@ def decile_mape(y: ArrayLike, v: ArrayLike) -> float:
     return float(errors.mean())
 
 
-def value_report(y: ArrayLike, v: ArrayLike) -> dict[str, float]:
-    """gini, top_decile_capture, spearman, mae and decile_mape of predicted value."""
-    return {
-        "gini": normalized_gini(y, v),
-        "top_decile_capture": top_decile_capture(y, v),
-        "spearman": spearman(y, v),
-        "mae": mae(y, v),
-        "decile_mape": decile_mape(y, v),
-    }
+# --- the metric definitions the tasks judge by --------------------------------------------
+
+
+@dataclass(frozen=True)
+class Metric:
+    """One named metric: its function, how it reads, which way is better, and whether it
+    judges probabilities (calibration), so that ranking-only scores skip it."""
+
+    name: str
+    fn: Callable[[ArrayLike, ArrayLike], float]
+    label: str
+    lower_is_better: bool = False
+    probability: bool = False
+
+    def __call__(self, y: ArrayLike, score: ArrayLike) -> float:
+        return float(self.fn(y, score))
+
+    def better(self, a: float, b: float) -> bool:
+        """Whether `a` is at least as good as `b`."""
+        return a <= b if self.lower_is_better else a >= b
+
+
+ROC_AUC = Metric("roc_auc", roc_auc, "ROC-AUC")
+PR_AUC = Metric("pr_auc", pr_auc, "PR-AUC")
+ECE = Metric("ece", expected_calibration_error, "calibration error", True, True)
+BRIER = Metric("brier", brier, "Brier score", True, True)
+LOG_LOSS = Metric("log_loss", log_loss, "log loss", True, True)
+TOP_DECILE_LIFT = Metric("top_decile_lift", top_decile_lift, "top-10% lift")
+GINI = Metric("gini", normalized_gini, "normalized Gini")
+TOP_DECILE_CAPTURE = Metric("top_decile_capture", top_decile_capture, "top-10% value share")
+SPEARMAN = Metric("spearman", spearman, "Spearman")
+MAE = Metric("mae", mae, "mean absolute error", True)
+DECILE_MAPE = Metric("decile_mape", decile_mape, "decile MAPE", True)

@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from custlens.explain import report as rpt
-from tests.explain.reports import build
+from custlens.reporting import report as rpt
 from tests.helpers import ROOT
+from tests.reporting.reports import build
 
 CHROMIUM_ARGS = [
     "--headless",

@@ -1,8 +1,9 @@
-"""The schemas of the commands' config nodes that no library dataclass describes.
+"""The schemas of the config nodes no library dataclass describes: the run-level keys and the
+commands' own settings.
 
 Each field's default is the one default of that setting: the YAML files repeat none of them
-(custlens.cli.config stores these as each group's `default`). Strings with `${...}` are
-resolved by Hydra when the config is composed.
+(custlens.config stores these in Hydra's ConfigStore). Strings with `${...}` are resolved by
+Hydra when the config is composed.
 """
 
 from __future__ import annotations
@@ -11,18 +12,35 @@ import inspect
 from dataclasses import dataclass, field
 from typing import Any
 
+from custlens import runtime
+from custlens.errors import CustlensError
 from custlens.models.estimators.segmentation import CustomerSegmenter
-from custlens.models.rules import DEFAULT_TIER_SHARES
+from custlens.scoring.batch import DEFAULT_CHUNK, check_chunk_size
 
 SHAP_ROWS = 2000  # customers sampled for the global SHAP views
 
 
 @dataclass
-class ScoringSettings:
-    """How scores become labels in the scored table."""
+class RunSettings:
+    """The keys every command shares, at the top of its config: the seed, the threads (null:
+    every core, or $CUSTLENS_THREADS), the prediction windows and the scoring block size."""
 
-    risk_bands: list[float] = field(default_factory=lambda: [0.4, 0.7])  # medium, high from
-    tier_shares: list[float] = field(default_factory=lambda: list(DEFAULT_TIER_SHARES))
+    seed: int = 42
+    threads: int | None = None
+    horizon_days: int = 90
+    repurchase_days: int = 30
+    chunk_size: int = DEFAULT_CHUNK
+
+    def __post_init__(self) -> None:
+        if self.threads is not None:
+            runtime.thread_count(self.threads)
+        check_chunk_size(self.chunk_size)
+        for name in ("horizon_days", "repurchase_days"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or value < 1:
+                raise CustlensError(
+                    f"{name} must be a whole number of days, at least 1, not {value!r}"
+                )
 
 
 @dataclass
@@ -32,12 +50,21 @@ class RegisterSettings:
     name: str = "custlens-${data.name}"
     promote: str = "auto"  # auto | force | never
 
+    def __post_init__(self) -> None:
+        if self.promote not in ("auto", "force", "never"):
+            raise CustlensError(
+                f"register.promote must be auto, force or never, not {self.promote!r}"
+            )
+
 
 @dataclass
 class ExplainSettings:
     """The SHAP views logged with a training run."""
 
     shap_rows: int = SHAP_ROWS
+
+    def __post_init__(self) -> None:
+        _at_least_one("explain.shap_rows", self.shap_rows)
 
 
 @dataclass
@@ -50,6 +77,14 @@ class ReportSettings:
     # Pseudonyms' salt; unset: a fresh salt per report, never stored.
     id_salt: str | None = "${oc.env:CUSTLENS_ID_SALT,null}"
     seed: int = "${seed}"  # type: ignore[assignment]  # resolved by Hydra
+
+    def __post_init__(self) -> None:
+        _at_least_one("report.shap_rows", self.shap_rows)
+
+
+def _at_least_one(name: str, value: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise CustlensError(f"{name} must be a whole number of at least 1, not {value!r}")
 
 
 def tuning_space() -> dict[str, dict[str, Any]]:
@@ -67,7 +102,7 @@ def tuning_space() -> dict[str, dict[str, Any]]:
 
 @dataclass
 class TuningSettings:
-    """An Optuna study (TPE, median pruning, seeded) and where its best trial is written."""
+    """An Optuna study (TPE, seeded) and where its best trial is written."""
 
     n_trials: int = 20
     timeout_seconds: float | None = None
@@ -77,6 +112,9 @@ class TuningSettings:
     # The best parameters as an experiment bundle: scripts/train.py +experiment=STUDY_NAME.
     bundle: str = "${repo:}/conf/experiment/${tuning.study_name}.yaml"
     space: dict[str, Any] = field(default_factory=tuning_space)
+
+    def __post_init__(self) -> None:
+        _at_least_one("tuning.n_trials", self.n_trials)
 
 
 # The segmenter's settings under `segmentation`, besides its class (`_target_`); the run's

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from custlens.explain import report as rpt
-from custlens.explain.aggregates import ScoredBase, shap_sample
+from custlens.reporting import report as rpt
+from custlens.reporting.aggregates import ScoredBase, shap_sample
 
 
 def scored_base(features: pd.DataFrame, scores: pd.DataFrame, block: int) -> ScoredBase:

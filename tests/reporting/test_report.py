@@ -10,10 +10,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from custlens.explain import report as rpt
-from custlens.explain.aggregates import ScoredBase, sample_positions, shap_sample
 from custlens.privacy import pseudonym, pseudonymise, redact
-from tests.explain.reports import build, scored_base
+from custlens.reporting import report as rpt
+from custlens.reporting.aggregates import ScoredBase, sample_positions, shap_sample
+from tests.reporting.reports import build, scored_base
 
 SALT = "test-salt"
 
@@ -107,7 +107,8 @@ def test_quality_sentences_quote_the_backtest(built, trained) -> None:
     assert f"brought {capture:.0%} of the next" in text
     assert f"riskier {auc:.0%} of the time" in text
     assert str(trained.scorer.backtest.cutoff.date()) in text
-    assert "calibration" in report.images and "deciles" in report.images
+    assert "churn_calibration" in report.images and "clv_deciles" in report.images
+    assert "repurchase_calibration" in report.images
     assert f"{capture:.0%}" in html
 
 

@@ -1,18 +1,18 @@
-"""SHAP figures: plain labels on the axes, a waterfall that adds up, clear refusals."""
+"""SHAP figures drawn by shap's own plots: plain labels on the axes, a waterfall that adds up,
+clear refusals."""
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 import pytest
 from matplotlib.figure import Figure
 
 from custlens.errors import CustlensError
-from custlens.explain import figures, shap_views
+from custlens.reporting import figures, shap_views
 
 
 @pytest.fixture(scope="module")
-def churn(trained, scored) -> shap_views.Explanation:
+def churn(trained, scored) -> shap_views.Explained:
     return shap_views.explain(trained.scorer, scored[0].head(300), "churn")
 
 
@@ -21,13 +21,15 @@ def _tick_labels(fig: Figure) -> list[str]:
 
 
 def test_importance_and_beeswarm_use_plain_labels(churn) -> None:
-    raw_names = set(churn.values.columns)
+    raw_names = set(churn.columns)
+    top = churn.label(shap_views.top_columns(churn, 1)[0])
     for fig in (figures.importance_bar(churn, top=8), figures.beeswarm(churn, top=8)):
-        labels = _tick_labels(fig)
-        assert len(labels) == 8
-        assert not raw_names & set(labels)
-        top = churn.label(shap_views.top_columns(churn, 1)[0])
-        assert labels[-1] == top  # drawn at the top
+        labels = {label for label in _tick_labels(fig) if label}
+        assert len(labels) == 8  # seven top features, and the sum of the others
+        assert any(label.startswith("Sum of") for label in labels)
+        assert not raw_names & labels
+        assert top in labels
+        assert "Day of the year of the scoring date" not in " ".join(labels)  # context
         fig.canvas.draw()  # renders without error
 
 
@@ -42,17 +44,14 @@ def test_dependence_of_numeric_and_text_features(churn) -> None:
 
 
 def test_waterfall_bars_add_up_to_the_customers_score(churn) -> None:
-    row = churn.values.index[5]
-    fig = figures.waterfall(churn, row, top=6)
+    fig = figures.waterfall(churn, 5, top=6)
     ax = fig.axes[0]
-    widths = [p.get_width() for p in ax.patches]
-    assert len(widths) == 7  # six features and "N other features"
-    assert sum(widths) == pytest.approx(churn.values.loc[row].sum())
-    probability = 1 / (1 + np.exp(-(churn.base + churn.values.loc[row].sum())))
-    assert f"{probability:.0%} for this one" in ax.get_title()
-    assert _tick_labels(fig)[0].endswith("other features")
+    ticks = " ".join(t.get_text() for a in fig.axes for t in a.get_xticklabels())
+    raw = churn.shap.base_values[5] + churn.shap.values[5].sum()
+    assert f"{raw:.3f}" in ticks.replace("\u2212", "-")  # f(x): the customer's raw score
+    assert any(t.get_text().endswith("other features") for t in ax.get_yticklabels())
     with pytest.raises(CustlensError, match="not among"):
-        figures.waterfall(churn, "missing-row")
+        figures.waterfall(churn, 10**6)
 
 
 def test_segment_drivers_heat_map() -> None:

@@ -1,7 +1,7 @@
 """The stakeholder report: one self-contained HTML page (images embedded, nothing fetched).
 
 `build_report` computes every table and sentence from the scored customer base (gathered block
-by block, `custlens.explain.aggregates`), the scorer and the SHAP views drawn once per run
+by block, `custlens.reporting.aggregates`), the scorer and the SHAP views drawn once per run
 (`Drivers`); `render` turns them into HTML. Nothing here reads or writes files.
 Customers appear only under pseudonyms (see `custlens.privacy`), and customer-table
 attributes only as feature names, never as values.
@@ -20,25 +20,16 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from custlens.data.quality import QualityReport
-from custlens.explain import figures, shap_views
-from custlens.explain.aggregates import ScoredBase
-from custlens.explain.shap_views import Explanation
 from custlens.features.build import ATTRIBUTE_PREFIX
-from custlens.models.evaluation import plots
+from custlens.models.evaluation import baselines, plots
 from custlens.models.evaluation.pipeline import BacktestSummary
-from custlens.models.tasks import SUPERVISED
+from custlens.models.tasks import TASKS
 from custlens.privacy import pseudonymise
+from custlens.reporting import figures, shap_views
+from custlens.reporting.aggregates import ScoredBase
+from custlens.reporting.shap_views import Explained
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
-SCORER_NAMES = {
-    "custlens": "custlens",
-    "recency": "days since last purchase",
-    "rfm_logistic": "RFM logistic regression",
-    "bgnbd": "BG/NBD",
-    "bgnbd_gg": "BG/NBD + Gamma-Gamma",
-    "past_spend": "spend in the last period",
-    "total_spend": "spend to date",
-}
 RISK_ORDER = ("high", "medium", "low")
 TIER_ORDER = ("A", "B", "C")
 
@@ -55,6 +46,7 @@ class Report:
     quality_sentences: list[str]
     leaderboard: pd.DataFrame | None
     drivers: list[dict[str, object]] = field(default_factory=list)
+    quality_figures: list[dict[str, str]] = field(default_factory=list)  # key, caption
     examples: pd.DataFrame | None = None
     data_quality: pd.DataFrame | None = None
     images: dict[str, bytes] = field(default_factory=dict)  # PNG images by key
@@ -128,80 +120,27 @@ def value_risk_matrix(base: ScoredBase) -> pd.DataFrame:
     return pd.DataFrame.from_dict(rows, orient="index")
 
 
-def _named(board: pd.DataFrame) -> pd.DataFrame:
-    return board.assign(scorer=board["scorer"].map(lambda s: SCORER_NAMES.get(s, s)))
-
-
 def quality_sentences(summary: BacktestSummary) -> list[str]:
-    """Model quality against the baselines in plain words, from the out-of-time backtest."""
-    board = summary.leaderboard.set_index(["task", "scorer"])
+    """Model quality against the baselines in plain words, from the out-of-time backtest:
+    each task's own sentences."""
     out = [
         f"Judged out of time: trained only on what was known before {summary.cutoff.date()}, "
         f"then compared with what {summary.rows:,} customers actually did in the "
         f"{summary.horizon_days} days after it."
     ]
-    out += _churn_sentences(board, summary)
-    out += _value_sentences(board, summary)
+    board = summary.leaderboard
+    for name, task in TASKS.items():
+        if name in set(board["task"]):
+            out += task.sentences(board, summary.tasks.get(name, {}), summary.horizon_days)
     return out
-
-
-def _best(board: pd.DataFrame, task: str, metric: str) -> tuple[str, float]:
-    rows = board.loc[task].drop(index="custlens")[metric].dropna()
-    name = str(rows.idxmax())
-    return SCORER_NAMES.get(name, name), float(rows.max())
-
-
-def _churn_sentences(board: pd.DataFrame, summary: BacktestSummary) -> list[str]:
-    if "churn" not in board.index.get_level_values(0):
-        return []
-    ours = board.loc[("churn", "custlens")]
-    name, auc = _best(board, "churn", "roc_auc")
-    out = [
-        f"Given one customer who went on to lapse and one who kept buying, the churn model "
-        f"ranks the lapsing one as riskier {ours['roc_auc']:.0%} of the time "
-        f"(best simple alternative, {name}: {auc:.0%})."
-    ]
-    if summary.reliability is not None:
-        table = summary.reliability
-        rate = float((table["n"] * table["observed_rate"]).sum() / table["n"].sum())
-        out.append(
-            f"Among the 10% of customers it rates most at risk, "
-            f"{min(ours['top_decile_lift'] * rate, 1):.0%} lapsed, against {rate:.0%} of all "
-            f"customers; its probabilities were off by {ours['ece'] * 100:.1f} percentage "
-            "points on average (see the calibration chart)."
-        )
-    if "repurchase" in board.index.get_level_values(0):
-        rep = board.loc[("repurchase", "custlens")]
-        name, auc = _best(board, "repurchase", "roc_auc")
-        out.append(
-            f"The repurchase model ranks a customer who reorders within the month above one who "
-            f"does not {rep['roc_auc']:.0%} of the time ({name}: {auc:.0%})."
-        )
-    return out
-
-
-def _value_sentences(board: pd.DataFrame, summary: BacktestSummary) -> list[str]:
-    if "clv" not in board.index.get_level_values(0):
-        return []
-    ours = board.loc[("clv", "custlens")]
-    name, capture = _best(board, "clv", "top_decile_capture")
-    gini_name, gini = _best(board, "clv", "gini")
-    return [
-        f"The top 10% of customers by predicted value brought "
-        f"{ours['top_decile_capture']:.0%} of the next {summary.horizon_days} days' revenue "
-        f"(best simple alternative, {name}: {capture:.0%}).",
-        f"Ranking customers by predicted value recovers {ours['gini']:.0%} of the best possible "
-        f"ordering by what they actually spent (normalized Gini; {gini_name}: {gini:.0%}).",
-    ]
 
 
 def leaderboard_table(summary: BacktestSummary) -> pd.DataFrame:
-    """The headline metrics of the models and every baseline."""
-    board = _named(summary.leaderboard)
-    shown = {"roc_auc": "ROC-AUC", "ece": "calibration error", "top_decile_lift": "top-10% lift",
-             "gini": "normalized Gini", "top_decile_capture": "top-10% value share",
-             "spearman": "Spearman"}  # fmt: skip
-    table = board[["task", "scorer", *shown]].rename(columns=shown)
+    """Each task's metrics for the models and every baseline, in plain names."""
+    board = summary.leaderboard.assign(scorer=summary.leaderboard["scorer"].map(baselines.title))
+    shown = {m.name: m.label for task in TASKS.values() for m in task.report_metrics}
+    columns = [c for c in shown if c in board]
+    table = board[["task", "scorer", *columns]].rename(columns=shown)
     return table.round(3).astype(object).where(table.notna(), "")
 
 
@@ -233,7 +172,7 @@ class Drivers:
     """What drives each model, from SHAP on a sample of buyers: the explanations, the report's
     sections (plots and their readings) and the plots as PNG images, drawn once per run."""
 
-    explanations: dict[str, Explanation]
+    explanations: dict[str, Explained]
     sections: list[dict[str, object]]
     images: dict[str, bytes]
     rows: int
@@ -241,52 +180,48 @@ class Drivers:
 
 
 def explain_drivers(scorer: object, sample: pd.DataFrame, seed: int) -> Drivers:
-    """SHAP views of every model on the sample's rows (`aggregates.shap_sample`)."""
-    explanations = {t: shap_views.explain(scorer, sample, t) for t in SUPERVISED}
+    """SHAP views of every task's model on the sample's rows (`aggregates.shap_sample`)."""
+    explanations = {t: shap_views.explain(scorer, sample, t) for t in scorer.models}
     segments = scorer.segmenter.predict_named(sample)["segment_name"].astype(str)
     sections, figs = driver_sections(explanations, segments)
     return Drivers(explanations, sections, {k: png(f) for k, f in figs.items()}, len(sample), seed)
 
 
 def driver_sections(
-    explanations: dict[str, Explanation], segments: pd.Series, dependence_top: int = 3
+    explanations: dict[str, Explained], segments: pd.Series, dependence_top: int = 3
 ) -> tuple[list[dict[str, object]], dict[str, Figure]]:
     """Per model: importance, beeswarm, dependence of its top features, drivers per segment."""
     sections, figs = [], {}
-    for task, explanation in explanations.items():
-        plain = [
-            c
-            for c in shap_views.top_columns(explanation, 20)
-            if not c.startswith(ATTRIBUTE_PREFIX)
-        ][:dependence_top]
+    for task, explained in explanations.items():
+        plain = figures.top_dependence(explained, dependence_top)
         items = [
-            (f"{task}/importance", figures.importance_bar(explanation),
-             f"{explanation.label(plain[0])} matters most." if plain else ""),
-            (f"{task}/beeswarm", figures.beeswarm(explanation),
-             shap_views.reading(explanation, plain[0]) if plain else ""),
+            (f"{task}/importance", figures.importance_bar(explained),
+             f"{explained.label(plain[0])} matters most." if plain else ""),
+            (f"{task}/beeswarm", figures.beeswarm(explained),
+             shap_views.reading(explained, plain[0]) if plain else ""),
         ]  # fmt: skip
         for column in plain:
             items.append(
                 (
                     f"{task}/dependence_{column}",
-                    figures.dependence(explanation, column),
-                    shap_views.reading(explanation, column),
+                    figures.dependence(explained, column),
+                    shap_views.reading(explained, column),
                 )
             )
-        table = shap_views.by_segment(explanation, segments)
+        table = shap_views.by_segment(explained, segments)
         top_segment = table.sum(axis=1).idxmax()
         items.append(
             (
                 f"{task}/segments",
-                figures.segment_drivers(table, explanation.outcome),
-                f"The model's {explanation.outcome} moves most for {top_segment}, driven above "
+                figures.segment_drivers(table, explained.outcome),
+                f"The model's {explained.outcome} moves most for {top_segment}, driven above "
                 f"all by {str(table.loc[top_segment].idxmax()).lower()}.",
             )
         )
         figs.update({key: fig for key, fig, _ in items})
         sections.append(
             {
-                "title": explanation.outcome.capitalize(),
+                "title": explained.outcome.capitalize(),
                 "task": task,
                 "plots": [{"key": key, "reading": text} for key, _, text in items],
             }
@@ -334,16 +269,12 @@ def build_report(
         raise ValueError("the report needs at least one scored customer")
     images = dict(drivers.images)
     summary = scorer.backtest
-    if summary is not None and summary.reliability is not None:
-        images["calibration"] = png(
-            plots.reliability_table_figure({"churn model": summary.reliability})
-        )
-    if summary is not None and summary.deciles is not None:
-        tables = {"custlens": summary.deciles}
-        if summary.baseline_deciles is not None:
-            name = SCORER_NAMES.get(summary.best_value_baseline, summary.best_value_baseline)
-            tables[name] = summary.baseline_deciles
-        images["deciles"] = png(plots.decile_table_figure(tables))
+    quality_figures = []
+    for name, task in TASKS.items():
+        tables = {} if summary is None else summary.tasks.get(name, {})
+        for key, figure, caption in task.report_figures(tables):
+            images[key] = png(figure)
+            quality_figures.append({"key": key, "caption": caption})
     as_of = base.as_of.date()
     return Report(
         title=f"Customer base as of {as_of}",
@@ -362,6 +293,7 @@ def build_report(
         quality_sentences=[] if summary is None else quality_sentences(summary),
         leaderboard=None if summary is None else leaderboard_table(summary),
         drivers=drivers.sections,
+        quality_figures=quality_figures,
         examples=example_customers(base.examples(), salt),
         data_quality=None if quality is None else quality_table(quality),
         images=images,

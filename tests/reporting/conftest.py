@@ -15,4 +15,4 @@ def scored(trained) -> tuple[pd.DataFrame, pd.DataFrame]:
     features = features_as_of(
         loaded.transactions, str(trained.last_day), trained.scorer, loaded.customers
     )
-    return features, trained.scorer.score(features)
+    return features, trained.scorer.score_features(features)

@@ -1,0 +1,74 @@
+"""Churn: no purchase in the `horizon_days` after as_of, as a probability, with its reasons."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from custlens.models.estimators.gbm import Matrix
+from custlens.models.evaluation import baselines
+from custlens.models.rules import ScoringSettings
+from custlens.models.tasks.base import Output, ProbabilityTask, Scored, best
+
+
+def risk_band(probability: np.ndarray, bands: tuple[float, float]) -> np.ndarray:
+    """low, medium or high by the probabilities from which the risk is medium and high."""
+    medium, high = bands
+    return np.where(probability >= high, "high", np.where(probability >= medium, "medium", "low"))
+
+
+class Churn(ProbabilityTask):
+    name = "churn"
+    label = "churned"
+    columns = ("churn_probability", "churn_risk")
+    reasons = "top_reasons"
+    outcome = "churn risk"
+
+    def baselines(
+        self, train: pd.DataFrame, test: pd.DataFrame, horizon_days: int
+    ) -> dict[str, Scored]:
+        return baselines.available(
+            {
+                "recency": Scored(baselines.recency(test), False),
+                "rfm_logistic": Scored(baselines.rfm_logistic(train, test, self.label), True),
+                "bgnbd": Scored(1 - test["btyd_p_order"].to_numpy(float), True),
+                "past_spend": Scored(-baselines.past_spend(test, horizon_days), False),
+                "total_spend": Scored(-test["monetary_total"].to_numpy(float), False),
+            }
+        )
+
+    def output_settings(self, model: Any, today: pd.DataFrame, scoring: ScoringSettings) -> dict:
+        return {"risk_bands": tuple(scoring.risk_bands)}
+
+    def score(
+        self, model: Any, features: pd.DataFrame, matrix: Matrix, settings: dict[str, Any]
+    ) -> Output:
+        probability, contributions = self.probability_columns(model, features, matrix)
+        return Output(
+            {
+                "churn_probability": probability,
+                "churn_risk": risk_band(probability, settings["risk_bands"]),
+            },
+            contributions,
+        )
+
+    def sentences(self, board: pd.DataFrame, summary: dict, horizon_days: int) -> list[str]:
+        ours = board.loc[(board["task"] == self.name) & (board["scorer"] == "custlens")].iloc[0]
+        name, auc = best(board, self.name, self.headline)
+        out = [
+            f"Given one customer who went on to lapse and one who kept buying, the churn model "
+            f"ranks the lapsing one as riskier {ours['roc_auc']:.0%} of the time "
+            f"(best simple alternative, {baselines.title(name)}: {auc:.0%})."
+        ]
+        table = summary.get("reliability")
+        if table is not None:
+            rate = float((table["n"] * table["observed_rate"]).sum() / table["n"].sum())
+            out.append(
+                f"Among the 10% of customers it rates most at risk, "
+                f"{min(ours['top_decile_lift'] * rate, 1):.0%} lapsed, against {rate:.0%} of all "
+                f"customers; its probabilities were off by {ours['ece'] * 100:.1f} percentage "
+                "points on average (see the calibration chart)."
+            )
+        return out
