@@ -19,7 +19,11 @@ from matplotlib.figure import Figure
 
 from custlens.errors import CustlensError
 from custlens.models.estimators.gbm import Matrix
-from custlens.models.estimators.training import CalibratedClassifier, ModelSettings
+from custlens.models.estimators.training import (
+    CalibratedClassifier,
+    ModelSettings,
+    ValueRegressor,
+)
 from custlens.models.evaluation import baselines, metrics, plots
 from custlens.models.evaluation.metrics import Metric
 
@@ -244,6 +248,20 @@ class ValueTask(Task):
     @property
     def report_metrics(self) -> tuple[Metric, ...]:
         return (metrics.GINI, metrics.TOP_DECILE_CAPTURE, metrics.SPEARMAN)
+
+    def estimator(
+        self,
+        horizon_days: int,
+        settings: ModelSettings | None = None,
+        features: Sequence[str] | None = None,
+        intervals: bool = True,
+    ) -> ValueRegressor:
+        return ValueRegressor(
+            horizon_days,
+            settings or self.defaults(),
+            intervals,
+            None if features is None else tuple(features),
+        )
 
     def target(self, frame: pd.DataFrame) -> np.ndarray:
         return frame[self.label].to_numpy(float)

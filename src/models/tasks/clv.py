@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import numpy as np
 import pandas as pd
 
@@ -24,20 +22,6 @@ class Value(ValueTask):
 
     def defaults(self) -> ModelSettings:
         return value_settings()
-
-    def estimator(
-        self,
-        horizon_days: int,
-        settings: ModelSettings | None = None,
-        features: Sequence[str] | None = None,
-        intervals: bool = True,
-    ) -> ValueRegressor:
-        return ValueRegressor(
-            horizon_days,
-            settings or self.defaults(),
-            intervals,
-            None if features is None else tuple(features),
-        )
 
     def baselines(
         self, train: pd.DataFrame, test: pd.DataFrame, horizon_days: int
