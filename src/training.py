@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field, fields, is_dataclass, replace
 from datetime import date, timedelta
 from typing import Any
@@ -21,12 +21,13 @@ from custlens.data.load import LoadedData
 from custlens.engines.local import borrowed
 from custlens.errors import CustlensError
 from custlens.features.build import ATTRIBUTE_PREFIX, build_features
-from custlens.features.catalogue import catalogue
+from custlens.features.catalogue import catalogue, context_features
 from custlens.features.frames import can_judge, data_span, rolling_cutoffs, training_frame
+from custlens.features.labels import LABELS
 from custlens.features.spec import FeatureSpec, FrameSpec, LabelSpec
 from custlens.models import rules
 from custlens.models.estimators.segmentation import CustomerSegmenter
-from custlens.models.estimators.training import ModelSettings
+from custlens.models.estimators.training import ModelSettings, out_of_time
 from custlens.models.evaluation.pipeline import (
     BacktestSummary,
     Evaluation,
@@ -37,6 +38,7 @@ from custlens.models.evaluation.pipeline import (
 )
 from custlens.models.rules import ScoringSettings
 from custlens.models.tasks import SUPERVISED, TASKS, default_settings
+from custlens.monitoring.reference import Reference, build_reference
 from custlens.scoring.scorer import Scorer
 
 SEGMENTATION = "segmentation"
@@ -277,7 +279,7 @@ def assemble_scorer(
 ) -> Scorer:
     """The scorer of the trained models, its cut points drawn from the last day's rows."""
     inputs = model_inputs(today)
-    return Scorer(
+    scorer = Scorer(
         models=models,
         segmenter=segmenter,
         rfm_edges=rules.rfm_edges(today),
@@ -293,6 +295,37 @@ def assemble_scorer(
         spec_hash=spec.fingerprint(),
         feature_spec=spec.features,
         backtest=summary,
+    )
+    scorer.reference = reference_of(scorer, today, frame.rows, summary, spec)
+    return scorer
+
+
+def reference_of(
+    scorer: Scorer,
+    today: pd.DataFrame,
+    rows: pd.DataFrame,
+    summary: BacktestSummary | None,
+    spec: TrainingSpec,
+) -> Reference:
+    """What the monitor will compare this scorer's later scores with: the features' and the
+    scores' distributions on the last day and their natural drift in the training frame, the
+    segment shares, and the backtest's promise (with the interval's nominal coverage)."""
+    columns = [t.score_column for t in TASKS.values() if t.name in scorer.models]
+    promised = [] if summary is None else list(summary.promised)
+    interval = scorer.outputs.get("clv", {}).get("interval")
+    if interval:
+        nominal = float(interval[1] - interval[0])
+        promised.append({"task": "clv", "metric": "interval_coverage", "value": nominal,
+                         "lower": nominal, "upper": nominal})  # fmt: skip
+    context = context_features(spec.features)
+    return build_reference(
+        lambda part: scorer.score_features(part)[columns],
+        [c for c in spec.model_features() if c not in context],
+        today,
+        rows,
+        scorer.segmenter.predict_named(today)["segment_name"],
+        promised,
+        spec.seed,
     )
 
 
@@ -334,13 +367,73 @@ def train(
     evaluation = summary = None
     if spec.supervised and frame.judgeable:
         evaluation = judge(frame.rows, spec)
-        summary = summarise(evaluation, spec.horizon_days)
+        summary = summarise(evaluation, spec.horizon_days, spec.seed)
     models = fit(frame.rows, spec)
     segmenter = fit_segmenter(today, spec, previous) if SEGMENTATION in spec.tasks else None
     scorer = None
     if spec.exports_scorer:
         scorer = assemble_scorer(models, segmenter, today, frame, summary, spec)
     return Trained(frame, evaluation, summary, models, segmenter, today, scorer)
+
+
+@dataclass(frozen=True)
+class Backfilled:
+    """A scorer trained only on what was known at `cutoff`, and its scores of the customers
+    the frame holds at that cutoff (with their feature rows)."""
+
+    cutoff: pd.Timestamp
+    scorer: Scorer
+    features: pd.DataFrame
+    scores: pd.DataFrame
+
+
+def backfill(
+    frame: Frame,
+    spec: TrainingSpec,
+    cutoffs: list[Any],
+    *,
+    previous: CustomerSegmenter | None = None,
+) -> Iterator[Backfilled]:
+    """For each cutoff: the scorer `train` would have made on a log ending at that cutoff (its
+    models fitted on the frame's rows whose labels end by it, judged out of time where the
+    history allows, its segments matched to `previous`), and its scores of the customers with
+    a purchase by then: entries of the ledger scored afterwards, honestly."""
+    for cutoff in cutoffs:
+        day = pd.Timestamp(cutoff)
+        known, at = out_of_time(frame.rows["as_of"], day, spec.horizon_days)
+        if not known.any() or not at.any():
+            raise CustlensError(
+                f"cannot backfill {day.date()}: the frame needs rows at it and rows whose "
+                f"{spec.horizon_days}-day labels end by it"
+            )
+        rows = frame.rows.loc[known]
+        past = Frame(rows, sorted({d.date() for d in rows["as_of"]}), frame.first, day.date(),
+                     spec.horizon_days)  # fmt: skip
+        summary = (
+            summarise(judge(rows, spec), spec.horizon_days, spec.seed)
+            if (past.judgeable)
+            else None
+        )
+        today = frame.rows.loc[at].drop(columns=list(LABELS)).reset_index(drop=True)
+        segmenter = fit_segmenter(today, spec, previous)
+        scorer = assemble_scorer(fit(rows, spec), segmenter, today, past, summary, spec)
+        scorer.model_version = f"backfill/{day.date()}"
+        yield Backfilled(day, scorer, today, scorer.score_features(today))
+
+
+def spaced_cutoffs(frame: Frame, count: int, step_days: int) -> list[pd.Timestamp]:
+    """Up to `count` cutoffs of the frame whose labels have ended, the latest first then
+    about `step_days` apart, ascending: the dates a demo or a monitor backfills."""
+    days = sorted(pd.to_datetime(frame.rows["as_of"]).unique())
+    chosen: list[pd.Timestamp] = []
+    target = days[-1] if days else None
+    while target is not None and len(chosen) < count:
+        day = min(days, key=lambda d: abs(d - target))
+        if chosen and day >= chosen[-1]:
+            break
+        chosen.append(pd.Timestamp(day))
+        target = day - pd.Timedelta(days=step_days)
+    return sorted(chosen)
 
 
 def needed_history_days(spec: TrainingSpec) -> int:

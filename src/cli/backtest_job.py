@@ -17,6 +17,7 @@ import pandas as pd
 from omegaconf import DictConfig
 
 from custlens import training
+from custlens.cli import score_job
 from custlens.cli.output import save_figure_atomically, write_atomically, write_text_atomically
 from custlens.cli.runs import load_data, tracked
 from custlens.config import to_spec, training_spec
@@ -54,10 +55,15 @@ def run(cfg: DictConfig) -> BacktestResult:
             loaded.transactions, days, spec.features, spec.labels, con, spec.frames.customer_share
         )
     evaluations = []
+    book = score_job.ledger_root(cfg) if cfg.backfill else None
     for t in tests:
         part = frame.loc[frame["as_of"].isin([pd.Timestamp(d) for d in grids[t]])]
         evaluations.append(training.judge(part, spec))
         print(f"cutoff {t}: {evaluations[-1].rows:,} customers, {evaluations[-1].design}")
+        if book is not None:  # the same training, with every model, recorded in the ledger
+            past = training.Frame(part, grids[t], first, last, horizon)
+            for done in training.backfill(past, spec, [t]):
+                score_job.record_backfilled(book, done, cfg.data.name)
     table = bt.table(bt.compare(evaluations, cfg.resamples, spec.seed))
     return BacktestResult(evaluations, table, bt.scorer_values(evaluations), spec.seed)
 

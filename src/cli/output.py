@@ -1,12 +1,10 @@
-"""Writing results: atomically, never over an existing file unless asked."""
+"""Writing results: atomically, never over an existing file unless asked, even when two runs
+race for it, and with no staging left behind by a run that was killed (`custlens.storage`)."""
 
 from __future__ import annotations
 
-import os
-import shutil
-import tempfile
-import uuid
 from collections.abc import Callable
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +12,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from custlens import storage
 from custlens.errors import CustlensError
 
 SUFFIXES = (".parquet", ".csv")
@@ -36,16 +35,12 @@ def check_output(
     return out
 
 
-def _atomically(path: Path, write: Callable[[str], None]) -> None:
-    """Write to a temporary file beside `path`, then rename it: readers never see half a file."""
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    os.close(handle)
-    try:
-        write(temporary)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+def _atomically(path: Path, write: Callable[[str], None], overwrite: bool = True) -> None:
+    """Write to a staging file beside `path`, then move it there in one step: readers never see
+    half a file, and without `overwrite` an existing file is never replaced."""
+    with storage.staged(path) as staging:
+        write(str(staging))
+        storage.commit_file(staging, path, overwrite)
 
 
 def write_atomically(frame: pd.DataFrame, path: Path) -> None:
@@ -57,19 +52,20 @@ def write_atomically(frame: pd.DataFrame, path: Path) -> None:
 
 
 class StagedTable:
-    """A table written in blocks to a temporary file beside `path`, renamed into place only by
-    `commit`; leaving the `with` block without committing deletes it, so readers see the whole
-    table or nothing. Parquet or CSV by suffix. Parquet row groups hold ROW_GROUP_ROWS rows
-    whatever the blocks, so the file is the same for any block size."""
+    """A table written in blocks to a staging file beside `path`, moved into place only by
+    `commit` (refusing an existing file unless `overwrite`); leaving the `with` block without
+    committing deletes it, so readers see the whole table or nothing. Parquet or CSV by
+    suffix. Parquet row groups hold ROW_GROUP_ROWS rows whatever the blocks, so the file is
+    the same for any block size."""
 
     ROW_GROUP_ROWS = 131_072
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, overwrite: bool = True) -> None:
         self.path = path
+        self.overwrite = overwrite
         self.parquet = path.suffix.lower() == ".parquet"
-        handle, name = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-        os.close(handle)
-        self.staging = Path(name)
+        self._stack = ExitStack()
+        self.staging = self._stack.enter_context(storage.staged(path))
         self._writer: pq.ParquetWriter | None = None
         self._pending: list[pa.Table] = []
         self._blocks = 0
@@ -103,7 +99,7 @@ class StagedTable:
         if self._writer is not None:
             self._flush(final=True)
         self._close()
-        os.replace(self.staging, self.path)
+        storage.commit_file(self.staging, self.path, self.overwrite)
 
     def _close(self) -> None:
         if self._writer is not None:
@@ -115,7 +111,7 @@ class StagedTable:
 
     def __exit__(self, *exc: object) -> None:
         self._close()
-        self.staging.unlink(missing_ok=True)
+        self._stack.close()
 
 
 def write_text_atomically(text: str, path: Path) -> None:
@@ -127,25 +123,6 @@ def save_figure_atomically(figure: object, path: Path) -> None:
     """A matplotlib figure, in the format its suffix names, atomically."""
     fmt = path.suffix.lstrip(".").lower()
     _atomically(path, lambda name: figure.savefig(name, format=fmt))
-
-
-def replace_folder(written: Path, path: Path) -> None:
-    """Move a finished folder to `path` by rename, replacing (then deleting) an older one."""
-    old = None
-    if path.exists():
-        old = path.with_name(f".{path.name}.old-{uuid.uuid4().hex}")
-        os.replace(path, old)
-    os.replace(written, path)
-    if old is not None:
-        if old.is_dir():
-            shutil.rmtree(old)
-        else:
-            old.unlink()
-
-
-def staging_folder(path: Path) -> Path:
-    """A fresh name beside `path` for output that is renamed into place once complete."""
-    return path.with_name(f".{path.name}.tmp-{uuid.uuid4().hex}")
 
 
 def is_uri(output: object) -> bool:
@@ -182,12 +159,10 @@ def write_on_spark(frame: Any, output: str, overwrite: bool, partition: str | No
             raise CustlensError(f"{output} exists; pass overwrite=true to replace it") from None
         return
     target = Path(output)
-    staging = staging_folder(target)
-    try:
+    with storage.staged(target, folder=True) as staging:
+        storage.remove(staging)  # Spark creates the folder itself
         writer.parquet(str(staging.resolve()))
-        replace_folder(staging, target)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
+        storage.commit_folder(staging, target, overwrite)
 
 
 def check_engine_output(output: str | None, overwrite: bool, engine: str) -> str | Path:

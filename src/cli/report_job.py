@@ -13,11 +13,13 @@ from custlens.cli.output import check_output, save_figure_atomically, write_text
 from custlens.cli.runs import load_data, required_as_of, tracked
 from custlens.cli.score_job import default_model
 from custlens.config import run_settings, to_spec
-from custlens.config.settings import ReportSettings
+from custlens.config.settings import LedgerSettings, ReportSettings
 from custlens.data import LoadedData
 from custlens.engines import EngineSpec, open_engine
 from custlens.errors import CustlensError
 from custlens.models.tasks import SUPERVISED, TASKS
+from custlens.monitoring import ledger
+from custlens.monitoring.monitor import MonitorSettings, came_true, monitor
 from custlens.privacy import new_salt, pseudonym
 from custlens.reporting import figures, shap_views
 from custlens.reporting.aggregates import ScoredBase
@@ -66,6 +68,7 @@ def run(
     con: ibis.BaseBackend | None = None,
     chunk_size: int = DEFAULT_CHUNK,
     threads: int | None = None,
+    came_true: list[str] | None = None,
 ) -> Path:
     """Score the customers as of `as_of` in blocks (memory follows the block), keeping only the
     report's aggregates and SHAP sample; explain the sample, build the report, write and log it."""
@@ -76,7 +79,7 @@ def run(
     )
     check_reconciliation(check)
     drivers = explain_drivers(scorer, base.sample(), settings.seed)
-    return write(base, scorer, data_name, loaded, settings, drivers, output)
+    return write(base, scorer, data_name, loaded, settings, drivers, output, came_true)
 
 
 def write(
@@ -87,12 +90,15 @@ def write(
     settings: ReportSettings,
     drivers: Drivers,
     output: Path | None = None,
+    came_true: list[str] | None = None,
 ) -> Path:
-    """Build the report from the scored base and the run's SHAP views; write it, log it."""
+    """Build the report from the scored base and the run's SHAP views (and the monitor's
+    sentences on past scores); write it, log it."""
     output = output or report_path(settings, data_name, str(base.as_of.date()))
     report = build_report(
-        base, scorer, data_name, loaded.report, settings.id_salt or new_salt(), drivers
-    )
+        base, scorer, data_name, loaded.report, settings.id_salt or new_salt(), drivers,
+        came_true,
+    )  # fmt: skip
     write_text_atomically(render(report), output)
     mlflow_io.log_file(output, "report")
     mlflow_io.log_metrics({"report.shap_rows": drivers.rows})
@@ -148,7 +154,19 @@ def command(cfg: DictConfig) -> None:
             run(
                 loaded, as_of, scorer, cfg.data.name, settings,
                 con=con, chunk_size=run_.chunk_size, threads=run_.threads,
+                came_true=past_scores(loaded, cfg, con),
             )  # fmt: skip
+
+
+def past_scores(loaded: LoadedData, cfg: DictConfig, con: object) -> list[str] | None:
+    """The monitor's sentences on the ledger's past scores, when there is a ledger to judge."""
+    path = to_spec(cfg.ledger, LedgerSettings).path
+    if not path or not ledger.entries(path):
+        return None
+    result = monitor(
+        loaded, path, str(required_as_of(cfg)), to_spec(cfg.monitor, MonitorSettings), con
+    )
+    return came_true(result)
 
 
 def explain_command(cfg: DictConfig) -> None:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -15,20 +17,28 @@ from tqdm import tqdm
 from custlens.cli.output import StagedTable, check_engine_output, write_on_spark
 from custlens.cli.runs import load_data, required_as_of, tracked
 from custlens.config import run_settings, to_spec
+from custlens.config.settings import LedgerSettings
 from custlens.data import LoadedData
 from custlens.engines import EngineSpec, open_engine
 from custlens.errors import CustlensError
 from custlens.features.blocks import features_on_engine
 from custlens.features.source import as_table
+from custlens.monitoring import ledger
 from custlens.scoring.batch import (
     DEFAULT_CHUNK,
     Reconciliation,
     check_reconciliation,
     scoring_day,
 )
-from custlens.scoring.blocks import BlockObserver, reconcile_on_engine, score_in_blocks
+from custlens.scoring.blocks import (
+    BlockObserver,
+    Observers,
+    reconcile_on_engine,
+    score_in_blocks,
+)
 from custlens.scoring.scorer import Scorer
 from custlens.tracking import mlflow_io, registry
+from custlens.training import Backfilled
 
 
 def command(cfg: DictConfig) -> None:
@@ -39,16 +49,48 @@ def command(cfg: DictConfig) -> None:
     model_uri = cfg.model_uri or default_model(cfg.data.name)
     engine = to_spec(cfg.engine, EngineSpec)
     output = check_engine_output(cfg.output, cfg.overwrite, engine.name)
+    book = ledger_root(cfg)
     with tracked(cfg), open_engine(engine, settings.threads) as con:
         loaded = load_data(cfg, in_place=True)  # data=parquet_log: a path
         scorer = registry.load_scorer(model_uri)
-        if engine.name == "spark":
-            run_spark(loaded, as_of, scorer, output, cfg.overwrite, con)
-        else:
-            run(
-                loaded, as_of, scorer, output,
-                chunk_size=settings.chunk_size, con=con, threads=settings.threads,
-            )  # fmt: skip
+        with ledger_writer(book, scorer, as_of, cfg.data.name) as entry:
+            if engine.name == "spark":
+                run_spark(loaded, as_of, scorer, output, cfg.overwrite, con, record=entry)
+            else:
+                run(
+                    loaded, as_of, scorer, output, overwrite=cfg.overwrite, record=entry,
+                    chunk_size=settings.chunk_size, con=con, threads=settings.threads,
+                )  # fmt: skip
+
+
+def ledger_root(cfg: DictConfig) -> Path | None:
+    """The checked ledger folder (`ledger.path`; null: no ledger)."""
+    settings = to_spec(cfg.ledger, LedgerSettings)
+    return ledger.check_root(settings.path) if settings.path else None
+
+
+@contextmanager
+def ledger_writer(
+    root: Path | None, scorer: Scorer, as_of: str, data: str, backfilled: bool = False
+) -> Iterator[ledger.EntryWriter | None]:
+    """The writer of the ledger entry this scoring makes (None without a ledger); left
+    uncommitted, it leaves the ledger as it was."""
+    if root is None:
+        yield None
+        return
+    day = str(scoring_day(as_of, scorer).date())
+    with ledger.EntryWriter(root, ledger.entry_for(scorer, day, data, backfilled)) as writer:
+        yield writer
+
+
+def record_backfilled(book: Path, done: Backfilled, data: str) -> None:
+    """A backfilled scoring into the ledger, said."""
+    as_of = str(done.cutoff.date())
+    ledger.record(book, done.scorer, as_of, done.scores, done.features, data=data, backfilled=True)
+    print(
+        f"Backfilled the ledger on {as_of}: {len(done.scores):,} customers scored by a model "
+        f"trained on data through {done.scorer.trained_through}"
+    )
 
 
 def default_model(data_name: str) -> str:
@@ -67,17 +109,21 @@ def run(
     scorer: Scorer,
     output: Path,
     *,
+    overwrite: bool = True,
     chunk_size: int = DEFAULT_CHUNK,
     con: ibis.BaseBackend | None = None,
     threads: int | None = None,
     features: pd.DataFrame | None = None,
     observe: BlockObserver | None = None,
+    record: ledger.EntryWriter | None = None,
 ) -> dict[str, pd.DataFrame]:
     """Features kept on `con` (DuckDB by default; or `features` the caller already built as
     of `as_of`), scored `chunk_size` customers at a time in this process, written block by
-    block to a staging file that replaces `output` only once the reconciliation holds;
-    `observe` sees every block. Returns the summary tables."""
-    with StagedTable(output) as staged:
+    block to a staging file that takes `output`'s place only once the reconciliation holds
+    (never replacing an existing file unless `overwrite`, even one another run wrote
+    meanwhile); `observe` sees every block, and `record` (a ledger entry) keeps them,
+    committed after the output. Returns the summary tables."""
+    with StagedTable(output, overwrite) as staged:
         try:
             check, tables = score_in_blocks(
                 loaded,
@@ -89,7 +135,7 @@ def run(
                 con=con,
                 threads=threads,
                 features=features,
-                observe=observe,
+                observe=Observers(observe, record and ledger.Recorder(record)),
             )
         except duckdb.OutOfMemoryException as exc:
             raise CustlensError(
@@ -98,18 +144,28 @@ def run(
             ) from None
         check_reconciliation(check)
         staged.commit()
+    if record is not None:
+        recorded = record.commit()
+        print(f"Recorded in the ledger: {recorded.rows:,} scores as of {recorded.as_of}")
     report_reconciliation(check)
     report(tables, as_of, scorer.model_version, scorer.horizon_days, output)
     return tables
 
 
 def run_spark(
-    loaded: LoadedData, as_of: str, scorer: Scorer, output: str, overwrite: bool, con: Any
+    loaded: LoadedData,
+    as_of: str,
+    scorer: Scorer,
+    output: str,
+    overwrite: bool,
+    con: Any,
+    record: ledger.EntryWriter | None = None,
 ) -> dict[str, pd.DataFrame]:
     """Features kept on Spark, scored by the executors, reconciled by Spark before anything is
-    written, then written by the executors (`custlens.scoring.spark`); the driver holds only a
-    sample and aggregates. A local output is staged beside its path and renamed into place; an
-    address (s3a://, hdfs://) is committed by Spark's output committer."""
+    written, then written by the executors (`custlens.scoring.spark`), the ledger entry too;
+    the driver holds only a sample and aggregates. A local output is staged beside its path
+    and renamed into place; an address (s3a://, hdfs://) is committed by Spark's output
+    committer."""
     from custlens.scoring import spark
 
     day = scoring_day(as_of, scorer)
@@ -120,7 +176,7 @@ def run_spark(
         # On the driver, before any executor starts: the features checked, the schema learned.
         sample = spark.driver_sample(blocks.table, blocks.finisher)
         sample.insert(1, spark.PARTITION_COLUMN, day)
-        schema = spark.output_schema(scorer.score_features(sample))
+        schema = spark.output_schema(ledger.ledger_rows(scorer.score_features(sample), sample))
         features = spark.spark_frame(con, blocks.table)
         scored = spark.score_on_executors(features, blocks.finisher, scorer, day, schema)
         scored = scored.cache()
@@ -131,7 +187,13 @@ def run_spark(
                 lines, day, customers, con.table(view), scored.count(), loaded.non_product
             )
             check_reconciliation(check)
-            write_on_spark(scored, output, overwrite, spark.PARTITION_COLUMN)
+            written = scored.select(*scorer.output_columns)
+            write_on_spark(written, output, overwrite, spark.PARTITION_COLUMN)
+            if record is not None:
+                scored.write.parquet(str((record.path / "rows").resolve()))
+                record.entry.rows = check.scored
+                recorded = record.commit()
+                print(f"Recorded in the ledger: {recorded.rows:,} scores as of {recorded.as_of}")
             report_reconciliation(check)
             tables = spark.summary_on_spark(scored)
         finally:

@@ -76,7 +76,6 @@ def show_evaluation(evaluation: Evaluation) -> None:
                     f"{row['scorer']}.{metric}": row[metric]
                     for _, row in group.iterrows()
                     for metric in group.columns[2:]
-                    if row[metric] == row[metric]  # not NaN
                 }
             )
             y, scores = evaluation.outcomes[task], evaluation.scores[task]

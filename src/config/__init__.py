@@ -24,6 +24,7 @@ from omegaconf.errors import OmegaConfBaseException
 
 from custlens.config.settings import (
     ExplainSettings,
+    LedgerSettings,
     RegisterSettings,
     ReportSettings,
     RunSettings,
@@ -37,6 +38,7 @@ from custlens.features.spec import FeatureSpec, FrameSpec, LabelSpec
 from custlens.models.estimators.training import ModelSettings
 from custlens.models.rules import ScoringSettings
 from custlens.models.tasks import default_settings
+from custlens.monitoring.monitor import MonitorSettings
 from custlens.tracking.mlflow_io import TrackingSettings
 from custlens.training import TrainingSpec
 
@@ -75,6 +77,8 @@ def register() -> None:
     store.store(group="explain", name="default", node=ExplainSettings)
     store.store(group="report", name="default", node=ReportSettings)
     store.store(group="tuning", name="default", node=TuningSettings)
+    store.store(group="ledger", name="default", node=LedgerSettings)
+    store.store(group="monitor", name="default", node=MonitorSettings)
 
 
 # Set from the run's `seed` and `threads`, not per model.

@@ -44,6 +44,14 @@ class RunSettings:
 
 
 @dataclass
+class LedgerSettings:
+    """Where every scoring is recorded for the monitor (`custlens.monitoring.ledger`); null:
+    no ledger."""
+
+    path: str | None = "outputs/ledger"
+
+
+@dataclass
 class RegisterSettings:
     """The registered model's name and when a new version becomes the champion."""
 

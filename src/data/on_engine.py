@@ -9,6 +9,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 import pyarrow.dataset as ds
+import pyarrow.parquet as pq
 
 from custlens.data.quality import QualityReport
 from custlens.data.spec import DataSpec
@@ -25,9 +26,18 @@ def parquet_log(spec: DataSpec) -> tuple[str, QualityReport]:
     """The log's path (a file, folder or glob) once checked, and its report (no rule runs)."""
     path = _path(spec)
     files = sorted(glob.glob(path, recursive=True))
+    for file in files:  # each footer read: a truncated or damaged file is named here
+        try:
+            pq.ParquetFile(file).metadata  # noqa: B018 - reading it is the check
+        except (OSError, pa.ArrowException) as exc:
+            raise DataError(f"{file} is not a readable Parquet file: {_first_line(exc)}") from None
     schema = ds.dataset(files, format="parquet").schema
     _check_schema(schema, path)
     return path, _report(spec.name, path, "order_id" in schema.names)
+
+
+def _first_line(exc: BaseException) -> str:
+    return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
 
 
 def _path(spec: DataSpec) -> str:
@@ -70,17 +80,20 @@ def _check_schema(schema: pa.Schema, path: str) -> None:
 
 def _report(source: str, path: str, has_orders: bool) -> QualityReport:
     order = "order_id" if has_orders else "timestamp"
-    row = (
-        duckdb.connect()
-        .execute(
-            f"""SELECT count(*), count(DISTINCT customer_id), sum(amount),
-                   count(DISTINCT (customer_id, {order})), min(timestamp), max(timestamp),
-                   count(*) FILTER (WHERE customer_id IS NULL)
-            FROM read_parquet(?)""",  # noqa: S608 - a column name, not input
-            [path],
+    try:
+        row = (
+            duckdb.connect()
+            .execute(
+                f"""SELECT count(*), count(DISTINCT customer_id), sum(amount),
+                       count(DISTINCT (customer_id, {order})), min(timestamp), max(timestamp),
+                       count(*) FILTER (WHERE customer_id IS NULL)
+                FROM read_parquet(?)""",  # noqa: S608 - a column name, not input
+                [path],
+            )
+            .fetchone()
         )
-        .fetchone()
-    )
+    except duckdb.Error as exc:  # damaged pages inside a file whose footer reads
+        raise DataError(f"{path} cannot be read: {_first_line(exc)}") from None
     rows, customers, revenue, orders, first, last, anonymous = row
     if anonymous:
         raise DataError(

@@ -47,6 +47,7 @@ class Report:
     leaderboard: pd.DataFrame | None
     drivers: list[dict[str, object]] = field(default_factory=list)
     quality_figures: list[dict[str, str]] = field(default_factory=list)  # key, caption
+    came_true: list[str] = field(default_factory=list)  # the monitor on past scores
     examples: pd.DataFrame | None = None
     data_quality: pd.DataFrame | None = None
     images: dict[str, bytes] = field(default_factory=dict)  # PNG images by key
@@ -263,8 +264,10 @@ def build_report(
     quality: QualityReport | None,
     salt: str,
     drivers: Drivers,
+    came_true: list[str] | None = None,
 ) -> Report:
-    """The report on the scored customers (`base`), with the SHAP views of `drivers`."""
+    """The report on the scored customers (`base`), with the SHAP views of `drivers` and,
+    when a ledger was judged, the monitor's sentences on whether past scores came true."""
     if base.customers == 0:
         raise ValueError("the report needs at least one scored customer")
     images = dict(drivers.images)
@@ -294,6 +297,7 @@ def build_report(
         leaderboard=None if summary is None else leaderboard_table(summary),
         drivers=drivers.sections,
         quality_figures=quality_figures,
+        came_true=came_true or [],
         examples=example_customers(base.examples(), salt),
         data_quality=None if quality is None else quality_table(quality),
         images=images,

@@ -49,6 +49,23 @@ class BlockObserver(Protocol):
         """One block of scores and the feature rows they were computed from."""
 
 
+class Observers:
+    """Several block observers seen as one."""
+
+    def __init__(self, *observers: BlockObserver | None) -> None:
+        self.observers = [o for o in observers if o is not None]
+
+    def begin(self, customers: int, buyers: int) -> None:
+        """Tell every observer the size of the base."""
+        for observer in self.observers:
+            observer.begin(customers, buyers)
+
+    def add(self, scores: pd.DataFrame, features: pd.DataFrame) -> None:
+        """Hand the block to every observer."""
+        for observer in self.observers:
+            observer.add(scores, features)
+
+
 @contextmanager
 def _feature_source(
     lines: Table,

@@ -67,6 +67,7 @@ class Scorer:
     model_version: str = "unregistered"
     metadata: dict[str, str] = field(default_factory=dict)
     backtest: BacktestSummary | None = None  # for reports: aggregates of the out-of-time test
+    reference: Any = None  # custlens.monitoring.reference.Reference: what the monitor compares
 
     def __post_init__(self) -> None:
         missing = [t for t in SUPERVISED if t not in self.models]

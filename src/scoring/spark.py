@@ -20,6 +20,7 @@ from custlens.engines.backend import register_memtables
 from custlens.errors import CustlensError
 from custlens.features.blocks import BlockFinisher
 from custlens.features.build import PANDAS_TYPES
+from custlens.monitoring.ledger import ledger_rows
 from custlens.scoring.batch import SUMMARY_GROUPS, combine_summaries
 from custlens.scoring.scorer import Scorer
 
@@ -48,7 +49,7 @@ def spark_type(dtype: Any) -> str:
 
 
 def output_schema(scores: pd.DataFrame) -> str:
-    """The DDL schema of the scorer's output, its columns in order."""
+    """The DDL schema of a scored table, its columns in order."""
     return ", ".join(f"`{c}` {spark_type(scores[c].dtype)}" for c in scores.columns)
 
 
@@ -97,7 +98,8 @@ def score_on_executors(
     features: Any, finisher: BlockFinisher, scorer: Scorer, day: pd.Timestamp, schema: str
 ) -> Any:
     """One output row per feature row, computed where the rows are; `as_of` a date, first
-    (the partition column), the other columns as the scorer's `output_columns`."""
+    (the partition column), the other columns as the scorer's `output_columns`, then the
+    ledger's baseline columns (`custlens.monitoring.ledger.ledger_rows`)."""
     from pyspark.sql import functions as F  # noqa: N812 - Spark's own convention
 
     text = _text_columns(features)
@@ -108,10 +110,11 @@ def score_on_executors(
                 continue
             rows = _finished(batch, text, finisher)
             rows.insert(1, PARTITION_COLUMN, day)
-            yield scorer.score_features(rows)
+            yield ledger_rows(scorer.score_features(rows), rows)
 
     scored = features.mapInPandas(score_batches, schema)
     rest = [c for c in scorer.output_columns if c != PARTITION_COLUMN]
+    rest += [c for c in scored.columns if c not in scorer.output_columns]
     return scored.select(F.col(PARTITION_COLUMN).cast("date").alias(PARTITION_COLUMN), *rest)
 
 

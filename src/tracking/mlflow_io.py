@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import os
 import subprocess
 import tempfile
@@ -62,14 +63,28 @@ def use_store(uri: str, experiment: str) -> str:
     import mlflow
 
     quiet()
-    if uri.startswith("sqlite:///"):
-        Path(uri.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-    mlflow.set_tracking_uri(uri)
-    found = mlflow.get_experiment_by_name(experiment)
-    if found is None:
-        mlflow.create_experiment(experiment, artifact_location=artifact_root_for(uri))
-    # Active, so that nested runs land in it too.
-    return mlflow.set_experiment(experiment).experiment_id
+    with _first_use(uri):
+        mlflow.set_tracking_uri(uri)
+        found = mlflow.get_experiment_by_name(experiment)  # creates and migrates the store
+        if found is None:
+            mlflow.create_experiment(experiment, artifact_location=artifact_root_for(uri))
+        # Active, so that nested runs land in it too.
+        return mlflow.set_experiment(experiment).experiment_id
+
+
+@contextmanager
+def _first_use(uri: str) -> Iterator[None]:
+    """A SQLite store's creation and migration, and the experiment's, one process at a time:
+    two runs starting together on a new store would otherwise both create its tables."""
+    if not uri.startswith("sqlite:///"):
+        yield
+        return
+    from custlens.storage import Claim
+
+    database = Path(uri.removeprefix("sqlite:///"))
+    database.parent.mkdir(parents=True, exist_ok=True)
+    with Claim(database.with_name(database.name + ".lock")):
+        yield
 
 
 @dataclass
@@ -133,12 +148,14 @@ def log_table(frame: pd.DataFrame, artifact: str) -> None:
         mlflow.log_text(frame.to_csv(index=False), artifact)
 
 
-def log_metrics(metrics: Mapping[str, float]) -> None:
-    """Metrics of the active run (nothing when tracking is off)."""
+def log_metrics(metrics: Mapping[str, float], step: int | None = None) -> None:
+    """The finite metrics of the active run, at `step` when given (nothing when tracking is
+    off; undefined values, NaN, are left out)."""
     import mlflow
 
     if mlflow.active_run() is not None:
-        mlflow.log_metrics({k: float(v) for k, v in metrics.items()})
+        finite = {k: float(v) for k, v in metrics.items() if math.isfinite(float(v))}
+        mlflow.log_metrics(finite, step=step)
 
 
 def tracking_active() -> bool:

@@ -49,7 +49,7 @@ class Comparison:
     @property
     def better(self) -> bool:
         """Whether custlens's point estimate is at least the baseline's."""
-        return TASKS[self.task].metric(self.metric).better(self.difference, 0.0)
+        return TASKS[self.task].metric(self.metric).better(self.custlens, self.baseline_value)
 
 
 def _value(metric: Metric, y: np.ndarray, score: np.ndarray) -> float:
@@ -71,6 +71,8 @@ def _eligible(evaluation: Evaluation, task: str, metric: Metric) -> list[str]:
 
 def _best(values: dict[str, float], metric: Metric) -> str:
     finite = {k: v for k, v in values.items() if np.isfinite(v)}
+    if metric.target is not None:
+        return min(finite, key=lambda k: abs(finite[k] - metric.target))
     pick = min if metric.lower_is_better else max
     return pick(finite, key=finite.get)
 

@@ -28,6 +28,7 @@ from numpy.typing import ArrayLike
 from scipy import stats
 
 from custlens.errors import CustlensError
+from custlens.models.evaluation import weighted
 
 PROBABILITY_CLIP = 1e-15
 DECILES = 10
@@ -307,33 +308,93 @@ def decile_mape(y: ArrayLike, v: ArrayLike) -> float:
 # --- the metric definitions the tasks judge by --------------------------------------------
 
 
+def value_bias(y: ArrayLike, v: ArrayLike) -> float:
+    """The predicted total over the realised total, minus one: -0.2 is a total 20% short."""
+    y_arr, v_arr = _value(y, v)
+    _require_positive_total(y_arr)
+    return float(v_arr.sum() / y_arr.sum() - 1)
+
+
+def interval_coverage(y: ArrayLike, bounds: ArrayLike) -> float:
+    """Share of realised values within their interval; `bounds` holds (low, high) per row."""
+    y_arr = _as_array(y, "y_actual")
+    b = np.asarray(bounds, dtype=float)
+    if b.shape != (y_arr.size, 2):
+        raise CustlensError(f"bounds must be one (low, high) pair per row, not shape {b.shape}")
+    return float(np.mean((b[:, 0] <= y_arr) & (y_arr <= b[:, 1])))
+
+
+def expected_roc_auc(p: ArrayLike) -> float:
+    """The ROC-AUC the probabilities promise if they are calibrated, with no outcome known:
+    each pair's chance of being a (positive, negative) pair ranked right, tied scores one half.
+    Valid only while the probabilities are calibrated."""
+    p_arr = _as_array(p, "y_score")
+    order = np.argsort(p_arr, kind="stable")
+    ranked = p_arr[order]
+    starts = np.r_[0, np.flatnonzero(ranked[1:] != ranked[:-1]) + 1]
+    pos = np.add.reduceat(ranked, starts)
+    neg = np.add.reduceat(1 - ranked, starts)
+    below = np.cumsum(neg) - neg
+    pairs = pos.sum() * neg.sum() - float(np.sum(ranked * (1 - ranked)))
+    if pairs <= 0:
+        raise CustlensError("the probabilities promise no positive and negative pair")
+    own = np.add.reduceat(ranked * (1 - ranked), starts)  # a row is never paired with itself
+    return float(((pos * (below + 0.5 * neg)).sum() - 0.5 * own.sum()) / pairs)
+
+
+# --- the metric definitions the tasks judge by --------------------------------------------
+
+
 @dataclass(frozen=True)
 class Metric:
-    """One named metric: its function, how it reads, which way is better, and whether it
-    judges probabilities (calibration), so that ranking-only scores skip it."""
+    """One named metric: its function, its form under bootstrap weights
+    (`custlens.models.evaluation.weighted`), how it reads, which way is better, and what it
+    judges: probabilities only (calibration), so that ranking-only scores skip it; or an
+    interval (its scores are (low, high) pairs)."""
 
     name: str
     fn: Callable[[ArrayLike, ArrayLike], float]
     label: str
     lower_is_better: bool = False
     probability: bool = False
+    weighted: Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray] | None = None
+    target: float | None = None  # better is closer to it (a bias: 0)
+    interval: bool = False
 
     def __call__(self, y: ArrayLike, score: ArrayLike) -> float:
         return float(self.fn(y, score))
 
     def better(self, a: float, b: float) -> bool:
         """Whether `a` is at least as good as `b`."""
+        if self.target is not None:
+            return abs(a - self.target) <= abs(b - self.target)
         return a <= b if self.lower_is_better else a >= b
 
 
-ROC_AUC = Metric("roc_auc", roc_auc, "ROC-AUC")
+ROC_AUC = Metric("roc_auc", roc_auc, "ROC-AUC", weighted=weighted.roc_auc)
 PR_AUC = Metric("pr_auc", pr_auc, "PR-AUC")
-ECE = Metric("ece", expected_calibration_error, "calibration error", True, True)
-BRIER = Metric("brier", brier, "Brier score", True, True)
+ECE = Metric(
+    "ece", expected_calibration_error, "calibration error", True, True,
+    weighted.expected_calibration_error,
+)  # fmt: skip
+BRIER = Metric("brier", brier, "Brier score", True, True, weighted.brier)
 LOG_LOSS = Metric("log_loss", log_loss, "log loss", True, True)
-TOP_DECILE_LIFT = Metric("top_decile_lift", top_decile_lift, "top-10% lift")
-GINI = Metric("gini", normalized_gini, "normalized Gini")
-TOP_DECILE_CAPTURE = Metric("top_decile_capture", top_decile_capture, "top-10% value share")
-SPEARMAN = Metric("spearman", spearman, "Spearman")
+TOP_DECILE_LIFT = Metric(
+    "top_decile_lift", top_decile_lift, "top-10% lift", weighted=weighted.top_decile_lift
+)
+GINI = Metric("gini", normalized_gini, "normalized Gini", weighted=weighted.normalized_gini)
+TOP_DECILE_CAPTURE = Metric(
+    "top_decile_capture", top_decile_capture, "top-10% value share",
+    weighted=weighted.top_decile_capture,
+)  # fmt: skip
+SPEARMAN = Metric("spearman", spearman, "Spearman", weighted=weighted.spearman)
 MAE = Metric("mae", mae, "mean absolute error", True)
 DECILE_MAPE = Metric("decile_mape", decile_mape, "decile MAPE", True)
+VALUE_BIAS = Metric(
+    "value_bias", value_bias, "total predicted / realised - 1", weighted=weighted.value_bias,
+    target=0.0,
+)  # fmt: skip
+INTERVAL_COVERAGE = Metric(
+    "interval_coverage", interval_coverage, "share within the interval",
+    weighted=weighted.interval_coverage, interval=True,
+)  # fmt: skip

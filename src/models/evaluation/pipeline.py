@@ -107,15 +107,19 @@ class BacktestSummary:
     leaderboard: pd.DataFrame
     design: str = ""
     tasks: dict[str, dict] = field(default_factory=dict)
+    promised: list[dict] = field(default_factory=list)  # task, metric, value, lower, upper
 
 
-def summarise(evaluation: Evaluation, horizon_days: int) -> BacktestSummary:
-    """The aggregates of an evaluation that may travel with the model."""
+def summarise(evaluation: Evaluation, horizon_days: int, seed: int = 0) -> BacktestSummary:
+    """The aggregates of an evaluation that may travel with the model, and its promise: the
+    monitored metrics with their bootstrap intervals."""
     board = evaluation.leaderboard.copy()
-    tables = {
-        name: TASKS[name].summary(evaluation.outcomes[name], scores, board)
-        for name, scores in evaluation.scores.items()
-    }
+    tables, promised = {}, []
+    for name, scores in evaluation.scores.items():
+        y = evaluation.outcomes[name]
+        tables[name] = TASKS[name].summary(y, scores, board)
+        promised += TASKS[name].promised(y, scores, seed)
     return BacktestSummary(
-        evaluation.cutoff, evaluation.rows, horizon_days, board, evaluation.design, tables
-    )
+        evaluation.cutoff, evaluation.rows, horizon_days, board, evaluation.design, tables,
+        promised,
+    )  # fmt: skip

@@ -26,6 +26,7 @@ from custlens.models.estimators.training import (
 )
 from custlens.models.evaluation import baselines, metrics, plots
 from custlens.models.evaluation.metrics import Metric
+from custlens.models.evaluation.uncertainty import estimate
 
 
 @dataclass(frozen=True)
@@ -52,8 +53,11 @@ class Task:
     name: ClassVar[str]
     label: ClassVar[str]  # the training frame's column it predicts (custlens.features.labels)
     metrics: ClassVar[tuple[Metric, ...]]  # headline first
+    monitored: ClassVar[tuple[Metric, ...]]  # judged on every scored entry once it matures
     columns: ClassVar[tuple[str, ...]]  # what it adds to the scored table, in order
     reasons: ClassVar[str | None] = None  # the scored table's column of its reasons
+    score_column: ClassVar[str]  # the scored table's column the metrics judge
+    window: ClassVar[str] = "horizon"  # the outcome window: "horizon" or "repurchase" days
     outcome: ClassVar[str]  # what it predicts, in plain words
     unit: ClassVar[str]  # the unit of its raw scores (SHAP values)
 
@@ -128,6 +132,11 @@ class Task:
         """Aggregates of the test (no customer rows) that travel with the model for reports."""
         return {}
 
+    def promised(self, y: np.ndarray, scores: dict[str, Scored], seed: int) -> list[dict]:
+        """The backtest's figures with their intervals: the band the monitor holds the model
+        to (task, metric, value, lower, upper)."""
+        return []
+
     def report_figures(self, summary: dict) -> list[tuple[str, Figure, str]]:
         """(key, figure, caption) of the report's quality section, from `summary`."""
         return []
@@ -135,6 +144,20 @@ class Task:
     def sentences(self, board: pd.DataFrame, summary: dict, horizon_days: int) -> list[str]:
         """The quality of the model against its baselines, in plain words (the report)."""
         return []
+
+    def window_days(self, horizon_days: int, repurchase_days: int) -> int:
+        """Days after as_of until the task's outcome is known."""
+        return repurchase_days if self.window == "repurchase" else horizon_days
+
+    def monitor_baseline(self, features: pd.DataFrame) -> np.ndarray:
+        """The baseline a scored entry is judged next to, from the features it was scored on
+        (BG/NBD, refitted on the history up to that as_of): kept in the ledger."""
+        raise NotImplementedError
+
+    def monitored_scores(self, rows: pd.DataFrame) -> dict[str, np.ndarray]:
+        """What each monitored metric judges, from a ledger entry's rows (default: the score
+        column for every metric)."""
+        return {m.name: rows[self.score_column].to_numpy(float) for m in self.monitored}
 
     # --- scoring ------------------------------------------------------------------------
     def output_settings(self, model: Any, today: pd.DataFrame, scoring: Any) -> dict[str, Any]:
@@ -162,6 +185,8 @@ def best(board: pd.DataFrame, task: str, metric: Metric) -> tuple[str, float]:
 class ProbabilityTask(Task):
     """A yes/no outcome predicted as a calibrated probability."""
 
+    # (the monitored list first: below, `metrics` names the class attribute)
+    monitored = (metrics.ROC_AUC, metrics.ECE, metrics.BRIER, metrics.TOP_DECILE_LIFT)
     metrics = (
         metrics.ROC_AUC,
         metrics.PR_AUC,
@@ -211,6 +236,10 @@ class ProbabilityTask(Task):
     def summary(self, y: np.ndarray, scores: dict[str, Scored], board: pd.DataFrame) -> dict:
         return {"reliability": metrics.reliability_table(y, scores["custlens"].values)}
 
+    def promised(self, y: np.ndarray, scores: dict[str, Scored], seed: int) -> list[dict]:
+        """The backtest's figure of each monitored metric, with its bootstrap interval."""
+        return _promised(self, y, scores["custlens"].values, seed)
+
     def report_figures(self, summary: dict) -> list[tuple[str, Figure, str]]:
         if summary.get("reliability") is None:
             return []
@@ -226,6 +255,10 @@ class ProbabilityTask(Task):
             )
         ]
 
+    def order_chance(self, probability: np.ndarray) -> np.ndarray:
+        """Each customer's chance of an order by the end of the task's window."""
+        return probability
+
     def probability_columns(
         self, model: CalibratedClassifier, features: pd.DataFrame, matrix: Matrix
     ) -> tuple[np.ndarray, pd.DataFrame]:
@@ -236,10 +269,18 @@ class ProbabilityTask(Task):
 class ValueTask(Task):
     """An amount over the horizon predicted as an expected value."""
 
+    monitored = (
+        metrics.GINI,
+        metrics.TOP_DECILE_CAPTURE,
+        metrics.SPEARMAN,
+        metrics.VALUE_BIAS,
+        metrics.INTERVAL_COVERAGE,
+    )
     metrics = (
         metrics.GINI,
         metrics.TOP_DECILE_CAPTURE,
         metrics.SPEARMAN,
+        metrics.VALUE_BIAS,
         metrics.MAE,
         metrics.DECILE_MAPE,
     )
@@ -266,6 +307,11 @@ class ValueTask(Task):
     def target(self, frame: pd.DataFrame) -> np.ndarray:
         return frame[self.label].to_numpy(float)
 
+    def monitored_scores(self, rows: pd.DataFrame) -> dict[str, np.ndarray]:
+        out = super().monitored_scores(rows)
+        out[metrics.INTERVAL_COVERAGE.name] = rows[["clv_low", "clv_high"]].to_numpy(float)
+        return out
+
     def predict(self, model: Any, rows: pd.DataFrame) -> np.ndarray:
         return model.predict(rows)
 
@@ -288,6 +334,9 @@ class ValueTask(Task):
             out["deciles"][name] = metrics.decile_table(y, scores[name].values)
         return out
 
+    def promised(self, y: np.ndarray, scores: dict[str, Scored], seed: int) -> list[dict]:
+        return _promised(self, y, scores["custlens"].values, seed)
+
     def report_figures(self, summary: dict) -> list[tuple[str, Figure, str]]:
         if not summary.get("deciles"):
             return []
@@ -300,3 +349,16 @@ class ValueTask(Task):
                 "actually spent next, dots what was predicted.",
             )
         ]
+
+
+def _promised(task: Task, y: np.ndarray, score: np.ndarray, seed: int) -> list[dict]:
+    """Each monitored metric that needs no interval, on the backtest's rows, with its 95%
+    bootstrap interval: what the model promises."""
+    out = []
+    for m in task.monitored:
+        if m.interval:
+            continue
+        e = estimate(m, y, score, seed=seed)
+        out.append({"task": task.name, "metric": m.name, "value": e.value,
+                    "lower": e.lower, "upper": e.upper})  # fmt: skip
+    return out

@@ -23,6 +23,7 @@ class Churn(ProbabilityTask):
     name = "churn"
     label = "churned"
     columns = ("churn_probability", "churn_risk")
+    score_column = "churn_probability"
     reasons = "top_reasons"
     outcome = "churn risk"
 
@@ -38,6 +39,12 @@ class Churn(ProbabilityTask):
                 "total_spend": Scored(-test["monetary_total"].to_numpy(float), False),
             }
         )
+
+    def monitor_baseline(self, features: pd.DataFrame) -> np.ndarray:
+        return 1 - features["btyd_p_order"].to_numpy(float)
+
+    def order_chance(self, probability: np.ndarray) -> np.ndarray:
+        return 1 - probability
 
     def output_settings(self, model: Any, today: pd.DataFrame, scoring: ScoringSettings) -> dict:
         return {"risk_bands": tuple(scoring.risk_bands)}

@@ -17,6 +17,7 @@ class Value(ValueTask):
     name = "clv"
     label = "future_value"
     columns = ("clv", "clv_low", "clv_high", "value_tier")
+    score_column = "clv"
     reasons = "value_reasons"
     outcome = "predicted value"
 
@@ -31,6 +32,9 @@ class Value(ValueTask):
             "past_spend": Scored(np.maximum(baselines.past_spend(test, horizon_days), 0), False),
             "total_spend": Scored(np.maximum(test["monetary_total"].to_numpy(float), 0), False),
         }
+
+    def monitor_baseline(self, features: pd.DataFrame) -> np.ndarray:
+        return features["btyd_expected_value"].fillna(0).to_numpy(float)
 
     def output_settings(
         self, model: ValueRegressor, today: pd.DataFrame, scoring: ScoringSettings

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from custlens.models.estimators.gbm import Matrix
@@ -15,6 +16,8 @@ class Repurchase(ProbabilityTask):
     name = "repurchase"
     label = "repurchased"
     columns = ("repurchase_probability",)
+    score_column = "repurchase_probability"
+    window = "repurchase"
     outcome = "chance of a repeat order"
 
     def baselines(
@@ -27,6 +30,9 @@ class Repurchase(ProbabilityTask):
                 "bgnbd": Scored(test["btyd_p_repurchase"].to_numpy(float), True),
             }
         )
+
+    def monitor_baseline(self, features: pd.DataFrame) -> np.ndarray:
+        return features["btyd_p_repurchase"].to_numpy(float)
 
     def score(
         self, model: Any, features: pd.DataFrame, matrix: Matrix, settings: dict[str, Any]

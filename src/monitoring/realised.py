@@ -1,0 +1,250 @@
+"""Realised accuracy of ledger entries: each task judged once its window has closed, overall
+and per segment, next to the BG/NBD baseline refitted at that as_of, with bootstrap intervals,
+against the band the model promised; and, for windows still open, what has happened so far
+against what the scores imply by now.
+
+The population judged is the customers with a purchase before the as_of (the scored table's
+lifecycle stage is not "prospect"), as the backtest that made the promise judged them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+import ibis
+import numpy as np
+import pandas as pd
+from ibis.expr.types import Table
+
+from custlens.errors import CustlensError
+from custlens.features.labels import label_table
+from custlens.features.spec import FeatureSpec
+from custlens.models.evaluation import metrics
+from custlens.models.evaluation.uncertainty import estimate
+from custlens.models.tasks import TASKS, Task
+from custlens.models.tasks.base import ProbabilityTask
+from custlens.monitoring.ledger import Entry, baseline_column
+from custlens.monitoring.reference import Reference
+
+AS_PROMISED, BETTER, WORSE = "as promised", "better", "worse"
+PROSPECT = "prospect"
+
+
+def windows(horizon_days: int, repurchase_days: int) -> FeatureSpec:
+    """The label windows of an entry (the features' own, as the labels are built)."""
+    return FeatureSpec(
+        horizon_days=horizon_days, repurchase_days=min(repurchase_days, horizon_days)
+    )
+
+
+def closed_tasks(entry: Entry, as_of: pd.Timestamp) -> list[Task]:
+    """The entry's tasks whose outcome window has ended by `as_of`."""
+    return [
+        t
+        for t in TASKS.values()
+        if t.score_column in entry_columns(entry)
+        and entry.closes(t.window_days(entry.horizon_days, entry.repurchase_days)) <= as_of
+    ]
+
+
+def entry_columns(entry: Entry) -> set[str]:
+    """The columns an entry's rows hold (from the Parquet schema)."""
+    import pyarrow.parquet as pq
+
+    return set(pq.read_schema(entry.files[0]).names) if entry.files else set()
+
+
+def labelled(
+    entry: Entry, lines: Table, con: ibis.BaseBackend, days: int | None = None
+) -> pd.DataFrame:
+    """The entry's judged customers (no prospects) with their outcomes over its windows (or
+    over `days` for every window, for an entry still open), computed by the engine."""
+    rows = con.read_parquet(entry.files)
+    rows = rows.filter(rows.lifecycle_stage != PROSPECT)
+    horizon = days if days is not None else entry.horizon_days
+    spec = windows(horizon, entry.repurchase_days if days is None else days)
+    outcome = label_table(lines, entry.day.date(), spec, rows.select("customer_id"))
+    joined = rows.join(outcome, "customer_id")
+    return joined.to_pyarrow().to_pandas()
+
+
+@dataclass
+class Judged:
+    """The realised accuracy of entries: one row per (entry, task, segment, metric), and what
+    the page draws (the reliability of each probability task's newest judged entry, and each
+    entry's predicted and realised totals)."""
+
+    rows: list[dict] = field(default_factory=list)
+    reliability: dict[str, dict[str, pd.DataFrame]] = field(default_factory=dict)
+    totals: list[dict] = field(default_factory=list)
+
+
+def status(metric: metrics.Metric, value: float, lower: float, upper: float, promise: dict) -> str:
+    """As promised when the realised interval meets the promised band; else better or worse."""
+    if promise is None or not np.isfinite(value) or not np.isfinite(promise["value"]):
+        return ""
+    low = lower if np.isfinite(lower) else value
+    high = upper if np.isfinite(upper) else value
+    p_low = promise["lower"] if np.isfinite(promise["lower"]) else promise["value"]
+    p_high = promise["upper"] if np.isfinite(promise["upper"]) else promise["value"]
+    if low <= p_high and p_low <= high:
+        return AS_PROMISED
+    return BETTER if metric.better(value, promise["value"]) else WORSE
+
+
+def judge_task(
+    task: Task,
+    frame: pd.DataFrame,
+    entry: Entry,
+    reference: Reference,
+    *,
+    resamples: int,
+    max_rows: int,
+    seed: int,
+) -> list[dict]:
+    """Every monitored metric of one task on one entry, overall and per segment."""
+    out = []
+    groups = [("", np.ones(len(frame), bool))]
+    groups += [
+        (str(s), (frame["segment_name"] == s).to_numpy()) for s in frame["segment_name"].unique()
+    ]
+    y_all = task.target(frame)
+    scores_all = task.monitored_scores(frame)
+    baseline_all = frame[baseline_column(task.name)].to_numpy(float)
+    for segment, mask in groups:
+        y = y_all[mask]
+        for m in task.monitored:
+            score = scores_all[m.name][mask]
+            e = estimate(m, y, score, resamples=resamples, max_rows=max_rows, seed=seed)
+            base = baseline_all[mask]
+            baseline = float("nan")
+            if not m.interval and np.isfinite(base).all():
+                baseline = estimate(m, y, base, resamples=0).value
+            promise = reference.promise(task.name, m.name) if segment == "" else None
+            out.append(
+                {
+                    "as_of": entry.as_of,
+                    "model_version": entry.model_version,
+                    "backfilled": entry.backfilled,
+                    "task": task.name,
+                    "segment": segment,
+                    "metric": m.name,
+                    "customers": int(mask.sum()),
+                    "value": e.value,
+                    "baseline": baseline,
+                    "lower": e.lower,
+                    "upper": e.upper,
+                    "promised": promise["value"] if promise else float("nan"),
+                    "promised_lower": promise["lower"] if promise else float("nan"),
+                    "promised_upper": promise["upper"] if promise else float("nan"),
+                    "status": status(m, e.value, e.lower, e.upper, promise),
+                }
+            )
+    return out
+
+
+def judge_entries(
+    entries: list[Entry],
+    lines: Table,
+    as_of: pd.Timestamp,
+    con: ibis.BaseBackend,
+    *,
+    resamples: int = 200,
+    max_rows: int = 20_000,
+    seed: int = 0,
+) -> Judged:
+    """The realised accuracy of every entry with a closed task window by `as_of`."""
+    judged = Judged()
+    for entry in entries:
+        tasks = closed_tasks(entry, as_of)
+        if not tasks:
+            continue
+        reference = Reference.from_dict(entry.reference) if entry.reference else Reference("", 0)
+        frame = labelled(entry, lines, con)
+        if frame.empty:
+            continue
+        for task in tasks:
+            judged.rows += judge_task(
+                task, frame, entry, reference, resamples=resamples, max_rows=max_rows, seed=seed
+            )
+            if isinstance(task, ProbabilityTask):
+                y = task.target(frame)
+                judged.reliability[task.name] = {
+                    "as_of": entry.as_of,
+                    "custlens": metrics.reliability_table(y, frame[task.score_column]),
+                    "BG/NBD": metrics.reliability_table(
+                        y, frame[baseline_column(task.name)].clip(0, 1).fillna(0.5)
+                    ),
+                }
+        value = next((t for t in tasks if not isinstance(t, ProbabilityTask)), None)
+        if value is not None:
+            judged.totals.append(
+                {
+                    "as_of": entry.as_of,
+                    "model_version": entry.model_version,
+                    "predicted": float(frame[value.score_column].sum()),
+                    "realised": float(frame[value.label].sum()),
+                    "baseline": float(frame[baseline_column(value.name)].sum()),
+                }
+            )
+    return judged
+
+
+def implied_order_share(frame: pd.DataFrame, entry: Entry, days: int) -> float:
+    """The share of customers the scores say will have ordered within `days` of the as_of:
+    each customer's chance by each task's window (0 at the as_of), linear in between."""
+    points = [(0, np.zeros(len(frame)))]
+    for task in TASKS.values():
+        if isinstance(task, ProbabilityTask) and task.score_column in frame:
+            window = task.window_days(entry.horizon_days, entry.repurchase_days)
+            points.append((window, task.order_chance(frame[task.score_column].to_numpy(float))))
+    points.sort(key=lambda p: p[0])
+    days_at = np.array([p[0] for p in points], float)
+    chances = np.maximum.accumulate(np.vstack([p[1] for p in points]), axis=0)
+    if days >= days_at[-1]:
+        return float(chances[-1].mean())
+    k = int(np.searchsorted(days_at, days, side="right"))
+    share = (days - days_at[k - 1]) / (days_at[k] - days_at[k - 1])
+    return float(((1 - share) * chances[k - 1] + share * chances[k]).mean())
+
+
+def open_entries(
+    entries: list[Entry], lines: Table, as_of: pd.Timestamp, con: ibis.BaseBackend
+) -> list[dict]:
+    """For each entry whose horizon is still open: the share of its customers who have
+    ordered so far against the share its scores imply by now, and for each probability task
+    still open the expected positives and ROC-AUC its probabilities promise (label-free,
+    valid only while the probabilities are calibrated)."""
+    out = []
+    for entry in entries:
+        elapsed = (as_of - entry.day).days
+        if elapsed < 1 or entry.closes(entry.horizon_days) <= as_of:
+            continue
+        frame = labelled(entry, lines, con, days=elapsed)
+        if frame.empty:
+            continue
+        row = {
+            "as_of": entry.as_of,
+            "model_version": entry.model_version,
+            "elapsed_days": elapsed,
+            "customers": len(frame),
+            "ordered_so_far": float(1 - frame["churned"].astype(float).mean()),
+            "implied_so_far": implied_order_share(frame, entry, elapsed),
+        }
+        for task in TASKS.values():
+            window = task.window_days(entry.horizon_days, entry.repurchase_days)
+            if isinstance(task, ProbabilityTask) and window > elapsed:
+                p = frame[task.score_column].to_numpy(float)
+                row[f"{task.name}_expected_positives"] = float(p.sum())
+                try:
+                    row[f"{task.name}_expected_roc_auc"] = metrics.expected_roc_auc(p)
+                except CustlensError:
+                    row[f"{task.name}_expected_roc_auc"] = float("nan")
+        out.append(row)
+    return out
+
+
+def day(value: str | date | pd.Timestamp) -> pd.Timestamp:
+    """A day as a timestamp at midnight."""
+    return pd.Timestamp(value).normalize()

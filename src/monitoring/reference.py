@@ -1,0 +1,203 @@
+"""What a model promises and what its world looked like when it was trained: the reference the
+monitor compares every later score with.
+
+Stored with the scorer at training time and copied into every ledger entry it scores:
+- each feature's and each score's distribution over the last day's buyers, as bins (deciles
+  of a number, the leading categories of a text), and how far that distribution drifted in
+  the training history over a few lags (the PSI between training cutoffs that far apart: a
+  feature that grows with time by construction drifts there too, so its alarm threshold
+  starts above that natural drift);
+- the segments' shares of the customers;
+- the out-of-time backtest's figures with their bootstrap intervals: the band the model
+  promised.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+LAGS = (28, 56, 91, 182, 364)  # days between the training cutoffs compared for natural drift
+PAIRS_PER_LAG = 3  # natural drift: the largest PSI of up to this many pairs of cutoffs
+MAX_ROWS = 50_000  # rows a distribution is drawn from
+CATEGORIES = 10  # leading categories of a text column kept apart; the rest pooled
+SMOOTHING = 1e-4  # share given to empty bins, so that the PSI stays finite
+MISSING = "(missing)"
+OTHER = "(other)"
+
+
+@dataclass
+class ColumnReference:
+    """One column's bins and their shares on the reference population, and its natural drift
+    (PSI by lag in days). Numbers: `edges` are the inner cut points (bin i holds values up to
+    edges[i]); text: `categories` kept apart, then one bin for the others. The last bin holds
+    missing values."""
+
+    edges: list[float] | None = None
+    categories: list[str] | None = None
+    shares: list[float] = field(default_factory=list)
+    natural: dict[int, float] = field(default_factory=dict)
+
+    def counts(self, values: pd.Series) -> np.ndarray:
+        """How many of `values` fall in each bin."""
+        if self.categories is not None:
+            text = values.astype("string")
+            known = text.isna().to_numpy()
+            index = pd.Categorical(text.fillna(""), categories=self.categories).codes.copy()
+            index[index < 0] = len(self.categories)
+            bins = len(self.categories) + 2
+        else:
+            x = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+            known = np.isnan(x)
+            index = np.searchsorted(np.asarray(self.edges, float), np.where(known, 0, x))
+            bins = len(self.edges) + 2
+        index = np.where(known, bins - 1, index)
+        return np.bincount(index, minlength=bins)[:bins]
+
+    def psi(self, values: pd.Series) -> float:
+        """The population stability index of `values` against the reference shares."""
+        return psi(np.asarray(self.shares), self.counts(values))
+
+    def natural_drift(self, lag_days: int) -> float:
+        """The PSI seen in training over the smallest stored lag at least `lag_days` (the
+        largest stored lag beyond them; 0 without any)."""
+        if not self.natural:
+            return 0.0
+        lags = sorted(int(k) for k in self.natural)
+        chosen = next((k for k in lags if k >= lag_days), lags[-1])
+        return float(self.natural[chosen] if chosen in self.natural else self.natural[str(chosen)])
+
+
+def psi(expected: np.ndarray, counts: np.ndarray) -> float:
+    """sum((actual - expected) x ln(actual / expected)) over the bins, shares smoothed."""
+    actual = counts / max(counts.sum(), 1)
+    e = np.clip(expected, SMOOTHING, None)
+    a = np.clip(actual, SMOOTHING, None)
+    return float(np.sum((a - e) * np.log(a / e)))
+
+
+def describe(values: pd.Series) -> ColumnReference:
+    """The bins of a column drawn from its values (deciles of a number, leading categories of
+    a text), with the values' shares."""
+    if pd.api.types.is_string_dtype(values) or isinstance(values.dtype, pd.CategoricalDtype):
+        top = values.dropna().astype(str).value_counts().index[:CATEGORIES]
+        column = ColumnReference(categories=[str(c) for c in top])
+    else:
+        x = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+        x = x[~np.isnan(x)]
+        edges = np.unique(np.quantile(x, np.linspace(0.1, 0.9, 9))) if x.size else []
+        column = ColumnReference(edges=[float(e) for e in edges])
+    counts = column.counts(values)
+    column.shares = (counts / max(counts.sum(), 1)).tolist()
+    return column
+
+
+@dataclass
+class Reference:
+    """What the monitor compares a model's later scores with (see the module docstring)."""
+
+    as_of: str  # the day the distributions describe: the training data's last day
+    customers: int  # customers known that day
+    columns: dict[str, ColumnReference] = field(default_factory=dict)
+    segments: dict[str, float] = field(default_factory=dict)
+    promised: list[dict[str, Any]] = field(
+        default_factory=list
+    )  # task, metric, value, lower, upper
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain values, as a ledger entry stores them (JSON)."""
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Reference:
+        """The reference a ledger entry stored."""
+        columns = {n: ColumnReference(**c) for n, c in data.get("columns", {}).items()}
+        return cls(
+            data["as_of"],
+            data["customers"],
+            columns,
+            data.get("segments", {}),
+            data.get("promised", []),
+        )
+
+    def promise(self, task: str, metric: str) -> dict[str, Any] | None:
+        """The backtest's figure and interval for one metric of one task, if promised."""
+        return next(
+            (p for p in self.promised if p["task"] == task and p["metric"] == metric), None
+        )
+
+
+def buyers(rows: pd.DataFrame, limit: int, seed: int) -> pd.DataFrame:
+    """At most `limit` of the rows with a purchase, drawn at random (seeded), in their order."""
+    bought = rows.loc[rows["has_purchase"].astype(bool)]
+    if len(bought) <= limit:
+        return bought
+    keep = np.sort(np.random.default_rng(seed).choice(len(bought), limit, replace=False))
+    return bought.iloc[keep]
+
+
+def _natural(
+    described: dict[str, ColumnReference], pairs: list[tuple[int, pd.DataFrame, pd.DataFrame]]
+) -> None:
+    """Each column's largest PSI over each lag, between the later and the earlier of pairs of
+    training cutoffs (the later's own bins)."""
+    for lag, later, earlier in pairs:
+        for name, column in described.items():
+            if name not in later or name not in earlier:
+                continue
+            drift = describe(later[name]).psi(earlier[name])
+            column.natural[lag] = max(column.natural.get(lag, 0.0), drift)
+
+
+def cutoff_pairs(as_of: pd.Series) -> list[tuple[int, pd.Timestamp, pd.Timestamp]]:
+    """(lag, later, earlier) cutoffs of a training frame about each of LAGS apart, the later
+    among the few latest cutoffs."""
+    days = sorted(pd.to_datetime(as_of).unique())
+    out = []
+    for lag in LAGS:
+        for later in days[::-1][:PAIRS_PER_LAG]:
+            target = later - pd.Timedelta(days=lag)
+            earlier = min(days, key=lambda d: abs(d - target))
+            if abs(earlier - target) <= pd.Timedelta(days=10) and earlier < later:
+                out.append((lag, pd.Timestamp(later), pd.Timestamp(earlier)))
+    return out
+
+
+def build_reference(
+    score: Any,
+    columns: list[str],
+    today: pd.DataFrame,
+    frame: pd.DataFrame,
+    segments: pd.Series,
+    promised: list[dict[str, Any]],
+    seed: int = 0,
+) -> Reference:
+    """The reference of a model: `columns` (its features) and the score columns `score`
+    (feature rows -> a table of scores) gives, described over the last day's buyers
+    (`today`), their natural drift over the training `frame`'s cutoffs, the segment shares
+    `segments` and the `promised` figures."""
+    population = buyers(today, MAX_ROWS, seed)
+    scored = score(population)
+    described = {c: describe(population[c]) for c in columns if c in population}
+    described |= {c: describe(scored[c]) for c in scored.columns}
+    samples: dict[pd.Timestamp, pd.DataFrame] = {}
+
+    def rows_at(day: pd.Timestamp) -> pd.DataFrame:
+        if day not in samples:
+            rows = buyers(frame.loc[frame["as_of"] == day], MAX_ROWS // 2, seed)
+            samples[day] = pd.concat([rows.reset_index(drop=True), score(rows)], axis=1)
+        return samples[day]
+
+    pairs = [(lag, rows_at(a), rows_at(b)) for lag, a, b in cutoff_pairs(frame["as_of"])]
+    _natural(described, pairs)
+    shares = segments.astype(str).value_counts(normalize=True)
+    return Reference(
+        str(pd.Timestamp(today["as_of"].iloc[0]).date()),
+        len(today),
+        described,
+        {str(k): float(v) for k, v in shares.items()},
+        promised,
+    )
