@@ -8,6 +8,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 from types import ModuleType
 
@@ -29,13 +30,15 @@ SMOKE_DATA = [
 
 
 def run_script(name: str, *overrides: str) -> subprocess.CompletedProcess[str]:
-    """Run scripts/NAME.py with Hydra overrides, as a user would, from the repository root."""
+    """Run scripts/NAME.py with Hydra overrides, as a user would, from a fresh temporary
+    folder: default outputs (outputs/, reports/, the ledger) land there, never in the
+    repository."""
     return subprocess.run(
         [sys.executable, str(ROOT / "scripts" / f"{name}.py"), *overrides],
         check=False,
         capture_output=True,
         text=True,
-        cwd=ROOT,
+        cwd=tempfile.mkdtemp(prefix="custlens-run-"),
         timeout=600,
     )
 

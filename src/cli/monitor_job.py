@@ -78,11 +78,17 @@ def log(result: MonitorResult, paths: dict[str, Path]) -> None:
 
 
 def run(
-    loaded: LoadedData, cfg: DictConfig, con: object, output: Path, title: str
+    loaded: LoadedData,
+    cfg: DictConfig,
+    con: object,
+    output: Path,
+    title: str,
+    features: pd.DataFrame | None = None,
 ) -> MonitorResult:
-    """Judge, write, log and print; returns the result."""
+    """Judge, write, log and print; returns the result (`features`: the newest entry's
+    feature rows, when built already)."""
     settings = to_spec(cfg.monitor, MonitorSettings)
-    result = monitor(loaded, ledger_path(cfg), cfg.get("as_of"), settings, con)
+    result = monitor(loaded, ledger_path(cfg), cfg.get("as_of"), settings, con, features)
     paths = write(result, output, title)
     log(result, paths)
     heads = headline_rows(result)

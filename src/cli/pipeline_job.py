@@ -55,7 +55,7 @@ def command(cfg: DictConfig) -> None:
                     backfill(cfg, trained, book)
                     judged = monitor_job.run(
                         result.loaded, cfg, con, Path(cfg.monitor_output),
-                        f"Monitoring {cfg.data.name}",
+                        f"Monitoring {cfg.data.name}", trained.today,
                     )  # fmt: skip
                     sentences = came_true(judged)
             drivers = result.drivers or explain_drivers(

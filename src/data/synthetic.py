@@ -63,7 +63,7 @@ def _strings(labels: np.ndarray, codes: np.ndarray) -> pd.api.extensions.Extensi
     return pd.array(labels, dtype="string").take(codes)
 
 
-def _customers(rng: Rng, n: int, span_s: int) -> Cols:
+def _customers(rng: Rng, n: int, span_s: int, birth_share: float = BIRTH_SHARE) -> Cols:
     """Per-customer group, birth (seconds from start), rate, dropout, spend and country."""
     weights = np.array([g.weight for g in GROUPS])
     group = rng.choice(len(GROUPS), size=n, p=weights / weights.sum())
@@ -79,7 +79,7 @@ def _customers(rng: Rng, n: int, span_s: int) -> Cols:
         "nu": rng.gamma(par["q"], 1.0 / par["gamma"]),
         "p_s": par["p_s"],
         "country": np.minimum((u >= cum).sum(axis=1), len(COUNTRIES) - 1),
-        "birth": np.floor(rng.random(n) * BIRTH_SHARE * span_s).astype(np.int64),
+        "birth": np.floor(rng.random(n) * birth_share * span_s).astype(np.int64),
     }
 
 
@@ -197,16 +197,18 @@ def generate_transactions(  # noqa: PLR0917 (positional signature is the public 
     lines_per_order: float = 2.0,
     return_rate: float = 0.03,
     n_products: int = 5000,
+    birth_share: float = BIRTH_SHARE,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Generate a transaction log and the ground truth behind it.
 
-    Customers are drawn from `GROUPS`; each buys first at a uniform birth time in the first 80% of
-    [start, end], then at Poisson rate `lam` per day, dropping out after each purchase with
-    probability `p_drop`; orders after `end` are cut. Each order has 1 + Poisson(lines_per_order
-    - 1) lines; a share `return_rate` of lines is returned (negative line, order_id "C" + number)
-    a day or more later, if still within the window (possibly after the customer's death).
-    Timestamps (seconds resolution) lie in [Timestamp(start), Timestamp(end)]: a bare date as
-    `end` means its midnight.
+    Customers are drawn from `GROUPS`; each buys first at a uniform birth time in the first
+    `birth_share` (80%) of [start, end] (1.0: customers arrive at a constant rate throughout,
+    a stationary stream of new customers), then at Poisson rate `lam` per day, dropping out
+    after each purchase with probability `p_drop`; orders after `end` are cut. Each order has
+    1 + Poisson(lines_per_order - 1) lines; a share `return_rate` of lines is returned
+    (negative line, order_id "C" + number) a day or more later, if still within the window
+    (possibly after the customer's death). Timestamps (seconds resolution) lie in
+    [Timestamp(start), Timestamp(end)]: a bare date as `end` means its midnight.
 
     Returns `(transactions, truth)`: transactions sorted by timestamp then order_id, with columns
     customer_id, order_id, timestamp, amount, quantity, unit_price, product_id, country; truth one
@@ -215,8 +217,10 @@ def generate_transactions(  # noqa: PLR0917 (positional signature is the public 
     orders in the window, returns excluded). Same arguments give identical frames.
     """
     t0, span_s = _check(start, end, n_customers, n_products, (lines_per_order, return_rate))
+    if not 0 < birth_share <= 1:
+        raise CustlensError(f"synthetic data needs birth_share in (0, 1], not {birth_share}")
     rng = np.random.default_rng(seed)
-    c = _customers(rng, n_customers, span_s)
+    c = _customers(rng, n_customers, span_s, birth_share)
     cust, t = _orders(rng, c, span_s)
     value = rng.gamma(c["p_s"][cust], 1.0 / c["nu"][cust])
     chrono = np.argsort(t * n_customers + cust, kind="stable")  # order numbers follow time

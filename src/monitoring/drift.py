@@ -10,13 +10,15 @@ and is not an alarm. The scoring date's own calendar features are left out altog
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import ibis
 import numpy as np
 import pandas as pd
 
-from custlens.features.blocks import features_on_engine
+from custlens.features.blocks import FeatureBlocks, FrameBlocks, features_on_engine
 from custlens.features.source import Transactions
 from custlens.features.spec import FeatureSpec
 from custlens.monitoring.ledger import Entry
@@ -49,21 +51,38 @@ def _counts(reference: Reference, blocks: object, known: set[str]) -> dict[str, 
     return totals
 
 
+@contextmanager
+def _features(
+    entry: Entry,
+    transactions: Transactions,
+    customers: pd.DataFrame | None,
+    con: ibis.BaseBackend,
+    features: pd.DataFrame | None,
+) -> Iterator[FeatureBlocks | FrameBlocks]:
+    if features is not None:  # built already by the caller, as of the entry's day
+        yield FrameBlocks(features)
+        return
+    spec = FeatureSpec(**entry.features) if entry.features else FeatureSpec()
+    with features_on_engine(transactions, entry.day.date(), spec, customers, con) as built:
+        yield built
+
+
 def drift(
     entry: Entry,
     transactions: Transactions,
     customers: pd.DataFrame | None,
     con: ibis.BaseBackend,
     thresholds: Thresholds,
+    features: pd.DataFrame | None = None,
 ) -> tuple[pd.DataFrame, dict[str, float]]:
     """The drift table of an entry (as_of, column, kind, psi, watch, act, status) and its
-    summary: the share of customers new since the reference day, and the segments' PSI."""
+    summary: the share of customers new since the reference day, and the segments' PSI.
+    `features`: the feature rows of the entry's day when the caller holds them already."""
     reference = Reference.from_dict(entry.reference)
     lag = (entry.day - pd.Timestamp(reference.as_of)).days
-    spec = FeatureSpec(**entry.features) if entry.features else FeatureSpec()
     names = set(reference.columns)
     new = buyers = 0
-    with features_on_engine(transactions, entry.day.date(), spec, customers, con) as built:
+    with _features(entry, transactions, customers, con, features) as built:
 
         def bought(blocks: object) -> object:
             nonlocal new, buyers

@@ -102,9 +102,11 @@ def monitor(
     as_of: str | None = None,
     settings: MonitorSettings | None = None,
     con: ibis.BaseBackend | None = None,
+    features: pd.DataFrame | None = None,
 ) -> MonitorResult:
     """Judge the ledger at `ledger_path` against the log `data` (which runs past the scored
-    dates), as of `as_of` (default: the log's last day)."""
+    dates), as of `as_of` (default: the log's last day). `features`: the feature rows of the
+    newest entry's day, when the caller built them already (with their `as_of`)."""
     settings = settings or MonitorSettings()
     found = ledger.entries(ledger_path)
     if not found:
@@ -124,9 +126,12 @@ def monitor(
         )  # fmt: skip
         opened = pd.DataFrame(open_entries(entries, lines, day, engine))
         newest = entries[-1]
+        if features is not None and pd.Timestamp(features["as_of"].iloc[0]) != newest.day:
+            features = None  # of another day
         drifted, summary = drift(
-            newest, lines, data.customers_as_of(newest.as_of), engine, settings.thresholds
-        )
+            newest, lines, data.customers_as_of(newest.as_of), engine, settings.thresholds,
+            features,
+        )  # fmt: skip
         moves = migration(entries, engine)
     table = pd.DataFrame(judged.rows, columns=METRIC_COLUMNS)
     verdict, reasons = decide(table, drifted, summary, settings)

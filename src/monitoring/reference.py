@@ -87,12 +87,33 @@ def describe(values: pd.Series) -> ColumnReference:
         column = ColumnReference(categories=[str(c) for c in top])
     else:
         x = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
-        x = x[~np.isnan(x)]
-        edges = np.unique(np.quantile(x, np.linspace(0.1, 0.9, 9))) if x.size else []
-        column = ColumnReference(edges=[float(e) for e in edges])
+        column = ColumnReference(edges=[float(e) for e in _edges(x[~np.isnan(x)])])
     counts = column.counts(values)
     column.shares = (counts / max(counts.sum(), 1)).tolist()
     return column
+
+
+MASS_SHARE = 0.05  # a value held by this share of the rows or more is a point mass
+MASS_TOLERANCE = 0.02  # relative width of a point mass's own bin, each side
+
+
+def _edges(x: np.ndarray) -> np.ndarray:
+    """Decile cut points halfway between the observed values around each decile, and a bin of
+    its own, +-2%, around each point mass (every customer with one purchase gets the same
+    BG/NBD spend, refitted at each as_of): a mass drifting by a hair stays in its bin."""
+    if not x.size:
+        return np.array([])
+    distinct, counts = np.unique(x, return_counts=True)
+    deciles = np.unique(np.quantile(x, np.linspace(0.1, 0.9, 9)))
+    above = np.searchsorted(distinct, deciles, side="right")
+    keep = above < distinct.size
+    low = distinct[np.searchsorted(distinct, deciles[keep], side="right") - 1]
+    edges = (low + distinct[above[keep]]) / 2
+    for mass in distinct[counts >= MASS_SHARE * x.size]:
+        tol = max(MASS_TOLERANCE * abs(mass), 1e-9)
+        edges = edges[np.abs(edges - mass) > tol]
+        edges = np.r_[edges, mass - tol, mass + tol]
+    return np.unique(edges)
 
 
 @dataclass

@@ -9,6 +9,7 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -28,8 +29,8 @@ def command(name: str, *overrides: str) -> list[str]:
 
 def start(name: str, *overrides: str) -> subprocess.Popen:
     return subprocess.Popen(
-        command(name, *overrides), cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-        text=True,
+        command(name, *overrides), cwd=tempfile.mkdtemp(prefix="custlens-run-"),
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
 
 

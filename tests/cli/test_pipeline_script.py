@@ -27,12 +27,38 @@ def smoke_store(tmp_path_factory: pytest.TempPathFactory) -> str:
         f"hydra.run.dir={folder / 'hydra'}",
         f"scores.output={folder / 'scores.parquet'}",
         f"report.output={folder / 'report.html'}",
+        f"ledger.path={folder / 'ledger'}",
+        f"monitor_output={folder / 'monitor'}",
     )
     assert done.returncode == 0, done.stderr[-3000:]
     assert "[churn]" in done.stdout and "rows kept" in done.stdout
     assert f"written to {folder / 'report.html'}" in done.stdout
-    assert (folder / "report.html").read_text().startswith("<!DOCTYPE html>")
+    report = (folder / "report.html").read_text()
+    assert report.startswith("<!DOCTYPE html>") and "Did the last scores come true?" in report
+    # Nothing a user cannot act on: MLflow's integer hint, CloudPickle notice, progress bars.
+    for noise in ("Hint: Inferred schema", "CloudPickle", "Downloading artifacts", "Warning"):
+        assert noise not in done.stdout + done.stderr, noise
     return uri
+
+
+def test_the_demo_ends_with_a_monitoring_page_of_matured_backfilled_entries(
+    smoke_store: str,
+) -> None:
+    import json
+
+    folder = Path(smoke_store.removeprefix("sqlite:///")).parents[1]
+    from custlens.monitoring import ledger
+
+    entries = ledger.entries(folder / "ledger")
+    assert [e.backfilled for e in entries] == [True, True, False]
+    for e in entries[:2]:  # each scored by a model whose training labels end by its date
+        assert pd.Timestamp(e.trained_through) + pd.Timedelta(days=e.horizon_days) <= e.day
+    verdict = json.loads((folder / "monitor" / "verdict.json").read_text())
+    assert verdict["verdict"] in ("ok", "watch", "retrain") and verdict["judged_entries"] == 2
+    judged = pd.read_csv(folder / "monitor" / "metrics.csv")
+    assert set(judged["as_of"]) == {e.as_of for e in entries[:2]}
+    page = (folder / "monitor" / "monitor.html").read_text()
+    assert page.count("data:image/png;base64,") == 5
 
 
 def test_pipeline_tracks_runs_models_and_registry(smoke_store: str) -> None:
@@ -163,6 +189,9 @@ def test_pipeline_computes_everything_once(tmp_path: Path, monkeypatch) -> None:
             f"tracking.uri=sqlite:///{tmp_path / 'mlflow.db'}",
             f"scores.output={tmp_path / 'scores.parquet'}",
             f"report.output={tmp_path / 'report.html'}",
+            f"ledger.path={tmp_path / 'ledger'}",
+            f"monitor_output={tmp_path / 'monitor'}",
+            "backfill=0",
         ],
     )
     load_script("pipeline").main(cfg)
