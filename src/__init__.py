@@ -97,6 +97,7 @@ def explain(
     as the catalogue's plain labels. Hand them to shap's plots: `shap.plots.waterfall(
     explained["churn"][0])`, `beeswarm`, `bar`, `scatter`."""
     from custlens.data.load import from_frame
+    from custlens.models.tasks import EXPLAINED
     from custlens.reporting.shap_views import explain as explain_task
     from custlens.scoring.batch import features_as_of
 
@@ -111,4 +112,8 @@ def explain(
                 f"{len(unknown)} customer id(s) not known on {as_of}, first {unknown[:5]}"
             )
         features = features.loc[[position[i] for i in wanted]]
-    return {task: explain_task(scorer, features, task).shap for task in scorer.models}
+    return {
+        task: explain_task(scorer, features, task).shap
+        for task in scorer.models
+        if task in EXPLAINED
+    }

@@ -23,7 +23,8 @@ from custlens.errors import CustlensError
 from custlens.features.build import ATTRIBUTE_PREFIX, build_features
 from custlens.features.catalogue import catalogue, context_features
 from custlens.features.frames import can_judge, data_span, rolling_cutoffs, training_frame
-from custlens.features.labels import LABELS
+from custlens.features.labels import OUTCOMES
+from custlens.features.source import as_table
 from custlens.features.spec import FeatureSpec, FrameSpec, LabelSpec
 from custlens.models import rules
 from custlens.models.estimators.segmentation import CustomerSegmenter
@@ -36,6 +37,7 @@ from custlens.models.evaluation.pipeline import (
     fit_models,
     summarise,
 )
+from custlens.models.levels import Constants, Levels, daily_orders, sample_of
 from custlens.models.rules import ScoringSettings
 from custlens.models.tasks import SUPERVISED, TASKS, default_settings
 from custlens.monitoring.reference import Reference, build_reference
@@ -68,6 +70,10 @@ class TrainingSpec:
         unknown = [t for t in self.tasks if t not in ALL_TASKS]
         if unknown:
             raise CustlensError(f"unknown task(s) {unknown}: choose among {', '.join(ALL_TASKS)}")
+        for name in self.supervised:
+            missing = [t for t in TASKS[name].needs if t not in self.tasks]
+            if missing:
+                raise CustlensError(f"task {name} needs {', '.join(missing)} trained with it")
         extra = [t for t in self.models if t not in TASKS]
         if extra:
             raise CustlensError(f"models: unknown task(s) {extra}; tasks are {', '.join(TASKS)}")
@@ -178,14 +184,15 @@ def _plain(value: Any) -> Any:
 
 @dataclass(frozen=True)
 class Frame:
-    """The stacked training frame (features and labels at rolling cutoffs) and the span of
-    the history it was built from."""
+    """The stacked training frame (features and labels at rolling cutoffs), the span of the
+    history it was built from and its daily orders."""
 
     rows: pd.DataFrame
     cutoffs: list[date]
     first: date
     last: date
     horizon_days: int
+    daily: pd.Series | None = None  # orders per day of the whole log (for the levels)
 
     @property
     def judgeable(self) -> bool:
@@ -209,7 +216,8 @@ def build_frame(
             engine,
             spec.frames.customer_share,
         )
-    return Frame(rows, cutoffs, first, last, spec.horizon_days)
+        daily = daily_orders(as_table(transactions, engine))
+    return Frame(rows, cutoffs, first, last, spec.horizon_days, daily)
 
 
 def training_cutoffs(first: date, test: date, spec: TrainingSpec) -> list[date]:
@@ -231,7 +239,7 @@ def fit(rows: pd.DataFrame, spec: TrainingSpec, *, intervals: bool = True) -> Mo
     """The supervised models of `spec` fitted on every row of a training frame."""
     return fit_models(
         rows,
-        spec.horizon_days,
+        spec.features,
         spec.model_settings(),
         spec.supervised,
         features=spec.model_features(),
@@ -239,16 +247,21 @@ def fit(rows: pd.DataFrame, spec: TrainingSpec, *, intervals: bool = True) -> Mo
     )
 
 
-def judge(rows: pd.DataFrame, spec: TrainingSpec, cutoff: Any = None) -> Evaluation:
+def judge(
+    rows: pd.DataFrame, spec: TrainingSpec, cutoff: Any = None, daily: pd.Series | None = None
+) -> Evaluation:
     """The supervised models trained on what was known at `cutoff` (default: the frame's
-    latest) and judged on its rows against every task's baselines, strictly out of time."""
+    latest) and judged on its rows against every task's baselines, strictly out of time, at
+    that day's levels (from the log's `daily` orders up to it)."""
     return backtest(
         rows,
-        spec.horizon_days,
+        spec.features,
         spec.model_settings(),
         spec.supervised,
         cutoff,
         features=spec.model_features(),
+        daily=daily if spec.scoring.levels else None,
+        scoring=spec.scoring,
     )
 
 
@@ -279,12 +292,13 @@ def assemble_scorer(
 ) -> Scorer:
     """The scorer of the trained models, its cut points drawn from the last day's rows."""
     inputs = model_inputs(today)
+    constants = Constants.of(frame.rows)
     scorer = Scorer(
         models=models,
         segmenter=segmenter,
         rfm_edges=rules.rfm_edges(today),
         outputs={
-            name: TASKS[name].output_settings(model, today, spec.scoring)
+            name: TASKS[name].output_settings(model, today, spec.scoring, constants)
             for name, model in models.items()
         },
         feature_dtypes={c: str(inputs[c].dtype) for c in inputs.columns if c != "as_of"},
@@ -295,34 +309,44 @@ def assemble_scorer(
         spec_hash=spec.fingerprint(),
         feature_spec=spec.features,
         backtest=summary,
+        constants=constants,
+        levelled=spec.scoring.levels,
     )
-    scorer.reference = reference_of(scorer, today, frame.rows, summary, spec)
+    scorer.trained_levels = scorer.levels_on(
+        pd.Timestamp(frame.last), sample_of(today), frame.daily
+    )
+    scorer.reference = reference_of(scorer, today, frame, summary, spec)
     return scorer
 
 
 def reference_of(
     scorer: Scorer,
     today: pd.DataFrame,
-    rows: pd.DataFrame,
+    frame: Frame,
     summary: BacktestSummary | None,
     spec: TrainingSpec,
 ) -> Reference:
     """What the monitor will compare this scorer's later scores with: the features' and the
-    scores' distributions on the last day and their natural drift in the training frame, the
-    segment shares, and the backtest's promise (with the interval's nominal coverage)."""
-    columns = [t.score_column for t in TASKS.values() if t.name in scorer.models]
+    scores' distributions on the last day and their natural drift in the training frame (each
+    day's scores at that day's levels), the segment shares, and the backtest's promise (with
+    the interval's nominal coverage)."""
     promised = [] if summary is None else list(summary.promised)
-    interval = scorer.outputs.get("clv", {}).get("interval")
-    if interval:
-        nominal = float(interval[1] - interval[0])
-        promised.append({"task": "clv", "metric": "interval_coverage", "value": nominal,
-                         "lower": nominal, "upper": nominal})  # fmt: skip
+    level = scorer.outputs.get("clv", {}).get("interval_level")
+    if level:
+        promised.append({"task": "clv", "metric": "interval_coverage", "value": level,
+                         "lower": level, "upper": level})  # fmt: skip
+
+    def scores(part: pd.DataFrame) -> pd.DataFrame:
+        day = pd.Timestamp(part["as_of"].iloc[0])
+        table = scorer.predictions(part, scorer.levels_on(day, part, frame.daily))
+        return table[[c for c in scorer.watched if c in table]]
+
     context = context_features(spec.features)
     return build_reference(
-        lambda part: scorer.score_features(part)[columns],
+        scores,
         [c for c in spec.model_features() if c not in context],
         today,
-        rows,
+        frame.rows,
         scorer.segmenter.predict_named(today)["segment_name"],
         promised,
         spec.seed,
@@ -366,7 +390,7 @@ def train(
     today.insert(1, "as_of", pd.Timestamp(frame.last))
     evaluation = summary = None
     if spec.supervised and frame.judgeable:
-        evaluation = judge(frame.rows, spec)
+        evaluation = judge(frame.rows, spec, daily=frame.daily)
         summary = summarise(evaluation, spec.horizon_days, spec.seed)
     models = fit(frame.rows, spec)
     segmenter = fit_segmenter(today, spec, previous) if SEGMENTATION in spec.tasks else None
@@ -385,6 +409,7 @@ class Backfilled:
     scorer: Scorer
     features: pd.DataFrame
     scores: pd.DataFrame
+    levels: Levels | None = None
 
 
 def backfill(
@@ -408,17 +433,18 @@ def backfill(
             )
         rows = frame.rows.loc[known]
         past = Frame(rows, sorted({d.date() for d in rows["as_of"]}), frame.first, day.date(),
-                     spec.horizon_days)  # fmt: skip
+                     spec.horizon_days, frame.daily)  # fmt: skip
         summary = (
-            summarise(judge(rows, spec), spec.horizon_days, spec.seed)
+            summarise(judge(rows, spec, daily=frame.daily), spec.horizon_days, spec.seed)
             if (past.judgeable)
             else None
         )
-        today = frame.rows.loc[at].drop(columns=list(LABELS)).reset_index(drop=True)
+        today = frame.rows.loc[at].drop(columns=list(OUTCOMES)).reset_index(drop=True)
         segmenter = fit_segmenter(today, spec, previous)
         scorer = assemble_scorer(fit(rows, spec), segmenter, today, past, summary, spec)
         scorer.model_version = f"backfill/{day.date()}"
-        yield Backfilled(day, scorer, today, scorer.score_features(today))
+        levels = scorer.trained_levels  # the cutoff is its last training day
+        yield Backfilled(day, scorer, today, scorer.score_features(today, levels), levels)
 
 
 def spaced_cutoffs(frame: Frame, count: int, step_days: int) -> list[pd.Timestamp]:

@@ -152,7 +152,7 @@ def test_settings_nodes_refuse_unknown_keys() -> None:
         ("frames.customer_share=1.5", "frames.customer_share must be in"),
         ("frames.step_days=-3", "frames.step_days must be a whole number of days"),
         ("models.churn.calibration=platt", "calibration must be one of"),
-        ("models.clv.quantiles=[0.1,1.2]", "quantiles must lie strictly between 0 and 1"),
+        ("scoring.interval_level=1.2", "scoring.interval_level must lie between 0 and 1"),
         ("scoring.risk_bands=[0.8,0.4]", "scoring.risk_bands must be two probabilities"),
         ("register.promote=sometimes", "register.promote must be auto, force or never"),
     ],

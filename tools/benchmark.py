@@ -11,7 +11,8 @@ Every variant then runs as its own process, round-robin over the repeats, timed 
 to exit (interpreter start and imports included) with the peak resident memory of its whole
 process tree sampled every 0.25 s. `score` is exactly the user's command, `scripts/score.py
 data=parquet_log` with the trained model; `features` builds the same features the same way
-(on DuckDB, read in blocks) and stops there; the other variants are floors and alternatives
+(on DuckDB, read in blocks) and stops there; `score_ledger` is `score` recording every score
+in a ledger (custlens.monitoring.ledger); the other variants are floors and alternatives
 (tools/bench_worker.py). Times are medians; ratios are to `floor` at the same size.
 """
 
@@ -39,6 +40,7 @@ register()
 HERE = Path(__file__).parent
 SCRIPTS = HERE.parent / "scripts"  # the user commands the benchmark times
 SAMPLE_SECONDS = 0.25
+SCORING = ("score", "score_ledger")  # the user's command, without and with the score ledger
 LINES_PER_CUSTOMER = 10.44  # the generator's defaults: 10,438,520 lines for 1M customers
 
 
@@ -129,7 +131,7 @@ def run(command: list[str], cwd: Path | None = None) -> dict:
 
 def measure(variant: str, log: str, as_of: str, model: tuple[str, str], cfg: DictConfig) -> dict:
     """One run of a variant in a fresh process."""
-    if variant != "score":
+    if variant not in SCORING:
         result = run([sys.executable, str(HERE / "bench_worker.py"), variant, log, as_of])
         return {**result, "rows": json.loads(result["last"])["rows"]}
     with tempfile.TemporaryDirectory(prefix="custlens-bench-") as folder:
@@ -145,6 +147,7 @@ def measure(variant: str, log: str, as_of: str, model: tuple[str, str], cfg: Dic
             f"tracking.uri={model[0]}",
             f"engine.memory_limit={cfg.memory_limit or 'null'}",
             f"hydra.run.dir={folder}",
+            f"ledger.path={Path(folder, 'ledger') if variant == 'score_ledger' else 'null'}",
         ]
         result = run(command)
         return {**result, "rows": pq.ParquetFile(output).metadata.num_rows}
@@ -173,7 +176,7 @@ def table(results: dict[tuple[int, str], list[dict]]) -> str:
 def main(cfg: DictConfig) -> None:
     """Generate, train once, then every variant at every size, round-robin."""
     folder = Path(cfg.workdir)
-    model = trained_model(folder, cfg) if "score" in cfg.variants else ("", "")
+    model = trained_model(folder, cfg) if set(SCORING) & set(cfg.variants) else ("", "")
     limit = cfg.memory_limit or "DuckDB's default (80% of RAM)"
     print(f"machine: {os.cpu_count()} cores; scoring memory_limit {limit}; model {model[1]}")
     results: dict[tuple[int, str], list[dict]] = {}

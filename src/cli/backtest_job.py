@@ -23,9 +23,11 @@ from custlens.cli.runs import load_data, tracked
 from custlens.config import to_spec, training_spec
 from custlens.engines import EngineSpec, open_engine
 from custlens.features.frames import data_span, training_frame
+from custlens.features.source import as_table
 from custlens.models.evaluation import backtest as bt
 from custlens.models.evaluation import plots
 from custlens.models.evaluation.pipeline import Evaluation
+from custlens.models.levels import daily_orders
 from custlens.tracking import mlflow_io
 
 
@@ -54,14 +56,15 @@ def run(cfg: DictConfig) -> BacktestResult:
         frame = training_frame(
             loaded.transactions, days, spec.features, spec.labels, con, spec.frames.customer_share
         )
+        daily = daily_orders(as_table(loaded.transactions, con))
     evaluations = []
     book = score_job.ledger_root(cfg) if cfg.backfill else None
     for t in tests:
         part = frame.loc[frame["as_of"].isin([pd.Timestamp(d) for d in grids[t]])]
-        evaluations.append(training.judge(part, spec))
+        evaluations.append(training.judge(part, spec, daily=daily))
         print(f"cutoff {t}: {evaluations[-1].rows:,} customers, {evaluations[-1].design}")
         if book is not None:  # the same training, with every model, recorded in the ledger
-            past = training.Frame(part, grids[t], first, last, horizon)
+            past = training.Frame(part, grids[t], first, last, horizon, daily)
             for done in training.backfill(past, spec, [t]):
                 score_job.record_backfilled(book, done, cfg.data.name)
     table = bt.table(bt.compare(evaluations, cfg.resamples, spec.seed))

@@ -1,5 +1,6 @@
 """The main job behind scripts/pipeline.py (`make demo`): train, score every customer into the
-output and the ledger, backfill past entries, judge them, and report.
+output and the ledger, plan the retention contacts, backfill past entries, judge them, and
+report.
 
 Everything is computed once: the last day's features built for training are the rows scored,
 the report is gathered from the scored blocks, the SHAP views logged with the model are the
@@ -13,13 +14,14 @@ from pathlib import Path
 from omegaconf import DictConfig
 
 from custlens import training
-from custlens.cli import monitor_job, report_job, score_job, train_job
+from custlens.cli import monitor_job, plan_job, report_job, score_job, train_job
 from custlens.cli.output import check_output
 from custlens.cli.runs import tracked
 from custlens.config import run_settings, to_spec, training_spec
 from custlens.config.settings import ReportSettings
 from custlens.engines import EngineSpec, open_engine
 from custlens.monitoring.monitor import came_true
+from custlens.plan import PlanSettings
 from custlens.reporting.aggregates import ScoredBase, shap_sample
 from custlens.reporting.report import explain_drivers
 
@@ -35,12 +37,13 @@ def command(cfg: DictConfig) -> None:
     if settings.output:  # the default path is only known once the data's last day is
         check_output(settings.output, settings.overwrite, suffixes=(".html",))
     book = score_job.ledger_root(cfg)
+    plan = to_spec(cfg.plan, PlanSettings)
     with tracked(cfg) as tracked_run:
         result = train_job.run(cfg)
         trained = result.trained
         if trained.scorer is not None:
             last_day = str(trained.frame.last)
-            base = ScoredBase()
+            base = ScoredBase(plan=plan)
             with (
                 open_engine(to_spec(cfg.engine, EngineSpec), run.threads) as con,
                 score_job.ledger_writer(book, trained.scorer, last_day, cfg.data.name) as entry,
@@ -50,6 +53,7 @@ def command(cfg: DictConfig) -> None:
                     overwrite=cfg.scores.overwrite, chunk_size=run.chunk_size, con=con,
                     threads=run.threads, features=trained.today, observe=base, record=entry,
                 )  # fmt: skip
+                plan_job.run(plan_job.read_scores(str(output)), plan, Path(cfg.plan_output), True)
                 sentences = None
                 if book is not None:
                     backfill(cfg, trained, book)

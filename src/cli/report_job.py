@@ -17,14 +17,20 @@ from custlens.config.settings import LedgerSettings, ReportSettings
 from custlens.data import LoadedData
 from custlens.engines import EngineSpec, open_engine
 from custlens.errors import CustlensError
-from custlens.models.tasks import SUPERVISED, TASKS
+from custlens.models.tasks import EXPLAINED, TASKS
 from custlens.monitoring import ledger
 from custlens.monitoring.monitor import MonitorSettings, came_true, monitor
+from custlens.plan import PlanSettings
 from custlens.privacy import new_salt, pseudonym
 from custlens.reporting import figures, shap_views
 from custlens.reporting.aggregates import ScoredBase
 from custlens.reporting.report import Drivers, build_report, explain_drivers, render
-from custlens.scoring.batch import DEFAULT_CHUNK, check_reconciliation, features_as_of
+from custlens.scoring.batch import (
+    DEFAULT_CHUNK,
+    check_reconciliation,
+    features_as_of,
+    levels_as_of,
+)
 from custlens.scoring.blocks import score_in_blocks
 from custlens.scoring.scorer import Scorer
 from custlens.tracking import mlflow_io, registry
@@ -42,7 +48,7 @@ def customer_outputs(output: str | None, customer_id: str, overwrite: bool) -> d
         task: check_output(
             stem.with_name(f"{stem.stem}_{task}{suffix}"), overwrite, suffixes=(".png", ".svg")
         )
-        for task in SUPERVISED
+        for task in EXPLAINED
     }
 
 
@@ -69,11 +75,13 @@ def run(
     chunk_size: int = DEFAULT_CHUNK,
     threads: int | None = None,
     came_true: list[str] | None = None,
+    plan: PlanSettings | None = None,
 ) -> Path:
     """Score the customers as of `as_of` in blocks (memory follows the block), keeping only the
-    report's aggregates and SHAP sample; explain the sample, build the report, write and log it."""
+    report's aggregates, SHAP sample and (with `plan`) the retention plan's outline; explain
+    the sample, build the report, write and log it."""
     output = report_path(settings, data_name, as_of)
-    base = ScoredBase(settings.shap_rows, settings.seed)
+    base = ScoredBase(settings.shap_rows, settings.seed, plan)
     check, _ = score_in_blocks(
         loaded, as_of, scorer, chunk_size=chunk_size, con=con, threads=threads, observe=base
     )
@@ -129,10 +137,9 @@ def explain_customer(
             f"customer {customer_id!r} has no transaction on or before {as_of} in this data"
         )
     row = features.loc[found]
-    scores = scorer.score_features(row)
-    for task in scorer.models:
+    scores = scorer.score_features(row, levels_as_of(loaded.transactions, features, scorer))
+    for task, path in outputs.items():
         explained = shap_views.explain(scorer, row, task)
-        path = outputs[task]
         # Written locally only: a per-customer output is not logged to the shared store.
         save_figure_atomically(figures.waterfall(explained, 0), path)
         print(f"{TASKS[task].outcome.capitalize()} explained in {path}")
@@ -154,7 +161,7 @@ def command(cfg: DictConfig) -> None:
             run(
                 loaded, as_of, scorer, cfg.data.name, settings,
                 con=con, chunk_size=run_.chunk_size, threads=run_.threads,
-                came_true=past_scores(loaded, cfg, con),
+                came_true=past_scores(loaded, cfg, con), plan=to_spec(cfg.plan, PlanSettings),
             )  # fmt: skip
 
 

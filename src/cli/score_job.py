@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +24,7 @@ from custlens.engines import EngineSpec, open_engine
 from custlens.errors import CustlensError
 from custlens.features.blocks import features_on_engine
 from custlens.features.source import as_table
+from custlens.models.levels import SAMPLE, daily_orders
 from custlens.monitoring import ledger
 from custlens.scoring.batch import (
     DEFAULT_CHUNK,
@@ -86,7 +88,8 @@ def ledger_writer(
 def record_backfilled(book: Path, done: Backfilled, data: str) -> None:
     """A backfilled scoring into the ledger, said."""
     as_of = str(done.cutoff.date())
-    ledger.record(book, done.scorer, as_of, done.scores, done.features, data=data, backfilled=True)
+    ledger.record(book, done.scorer, as_of, done.scores, done.features, data=data,
+                  backfilled=True, levels=done.levels)  # fmt: skip
     print(
         f"Backfilled the ledger on {as_of}: {len(done.scores):,} customers scored by a model "
         f"trained on data through {done.scorer.trained_through}"
@@ -177,8 +180,10 @@ def run_spark(
         sample = spark.driver_sample(blocks.table, blocks.finisher)
         sample.insert(1, spark.PARTITION_COLUMN, day)
         schema = spark.output_schema(ledger.ledger_rows(scorer.score_features(sample), sample))
+        # The day's levels on the driver, from a bounded hash sample of the buyers.
+        levels = scorer.levels_on(day, blocks.buyer_sample(SAMPLE), daily_orders(lines))
         features = spark.spark_frame(con, blocks.table)
-        scored = spark.score_on_executors(features, blocks.finisher, scorer, day, schema)
+        scored = spark.score_on_executors(features, blocks.finisher, scorer, day, schema, levels)
         scored = scored.cache()
         try:
             view = f"custlens_scored_{uuid.uuid4().hex}"
@@ -192,6 +197,7 @@ def run_spark(
             if record is not None:
                 scored.write.parquet(str((record.path / "rows").resolve()))
                 record.entry.rows = check.scored
+                record.entry.levels = asdict(levels) if levels is not None else {}
                 recorded = record.commit()
                 print(f"Recorded in the ledger: {recorded.rows:,} scores as of {recorded.as_of}")
             report_reconciliation(check)

@@ -79,7 +79,8 @@ def show_evaluation(evaluation: Evaluation) -> None:
                 }
             )
             y, scores = evaluation.outcomes[task], evaluation.scores[task]
-            for stem, figure in TASKS[task].figures(y, scores).items():
+            figures = TASKS[task].figures(y, scores) if task in TASKS else {}
+            for stem, figure in figures.items():
                 mlflow_io.log_figure(figure, f"plots/{stem}.png")
     text = leaderboard.format_leaderboard(board)
     mlflow_io.log_text(text, "leaderboard.txt")

@@ -49,6 +49,11 @@ def command(cfg: DictConfig) -> None:
     spec = training_spec(cfg)
     if len(spec.supervised) != 1 or training.SEGMENTATION in spec.tasks:
         raise CustlensError("tune one model at a time: model=churn, repurchase or clv")
+    if registered(spec.supervised[0]).needs:
+        raise CustlensError(
+            f"{spec.supervised[0]} is judged with the models it reads; tune churn, repurchase "
+            "or clv"
+        )
     task, horizon = spec.supervised[0], spec.horizon_days
     to_spec(cfg.tuning, TuningSettings)  # checked before any work
     storage = str(cfg.tuning.storage)
@@ -72,7 +77,7 @@ def command(cfg: DictConfig) -> None:
         base, features = spec.model_settings()[task], spec.model_features()
         done = len(study.trials)
         study.optimize(
-            lambda trial: objective(trial, frame, task, horizon, base, space, features),
+            lambda trial: objective(trial, frame, task, spec.features, base, space, features),
             n_trials=cfg.tuning.n_trials,
             timeout=cfg.tuning.timeout_seconds,
             callbacks=[log_trial],

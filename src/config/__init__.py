@@ -39,6 +39,7 @@ from custlens.models.estimators.training import ModelSettings
 from custlens.models.rules import ScoringSettings
 from custlens.models.tasks import default_settings
 from custlens.monitoring.monitor import MonitorSettings
+from custlens.plan import PlanSettings
 from custlens.tracking.mlflow_io import TrackingSettings
 from custlens.training import TrainingSpec
 
@@ -79,6 +80,7 @@ def register() -> None:
     store.store(group="tuning", name="default", node=TuningSettings)
     store.store(group="ledger", name="default", node=LedgerSettings)
     store.store(group="monitor", name="default", node=MonitorSettings)
+    store.store(group="plan", name="default", node=PlanSettings)
 
 
 # Set from the run's `seed` and `threads`, not per model.

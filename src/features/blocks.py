@@ -26,7 +26,7 @@ from custlens.features.build import ATTRIBUTE_PREFIX, PANDAS_TYPES, feature_expr
 from custlens.features.probabilistic import SUMMARY_COLUMNS, BtydFit, fit_btyd, fit_share
 from custlens.features.source import Transactions
 from custlens.features.spec import FeatureSpec
-from custlens.sampling import stable_share
+from custlens.sampling import stable_mask, stable_share
 
 
 @dataclass(frozen=True)
@@ -69,6 +69,16 @@ class FeatureBlocks:
         for batch in rebatched(batches, size):
             yield self.finisher(batch.to_pandas(types_mapper=PANDAS_TYPES.get))
 
+    def buyer_sample(self, limit: int) -> pd.DataFrame:
+        """The buyers' rows, all of them or a fixed sample of about `limit` chosen by a hash
+        of the customer id (`custlens.sampling`), in customer order."""
+        t = self.table
+        chosen = t.filter(t.has_purchase)
+        if self.buyers > limit:
+            chosen = chosen.filter(stable_share(t.customer_id, limit / self.buyers))
+        batch = chosen.order_by("customer_id").to_pyarrow()
+        return self.finisher(batch.to_pandas(types_mapper=PANDAS_TYPES.get))
+
 
 def rebatched(batches: Iterator[pa.RecordBatch], size: int) -> Iterator[pa.Table]:
     """Arrow batches of any sizes regrouped into tables of exactly `size` rows (the last may
@@ -102,6 +112,14 @@ class FrameBlocks:
     def buyers(self) -> int:
         """Customers with a purchase."""
         return int(self.frame["has_purchase"].astype(bool).sum())
+
+    def buyer_sample(self, limit: int) -> pd.DataFrame:
+        """The buyers' rows, all of them or the fixed sample `FeatureBlocks.buyer_sample`
+        chooses."""
+        bought = self.frame.loc[self.frame["has_purchase"].astype(bool)]
+        if len(bought) <= limit:
+            return bought
+        return bought.loc[stable_mask(bought["customer_id"], limit / len(bought))]
 
     def blocks(self, size: int) -> Iterator[pd.DataFrame]:
         """Consecutive blocks of at most `size` customers, in the table's order."""

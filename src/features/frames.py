@@ -77,13 +77,21 @@ def labelled_snapshot(
     features: FeatureSpec,
     labels: LabelSpec,
     con: ibis.BaseBackend,
+    last_day: date | None = None,
 ) -> pd.DataFrame:
-    """Features of the eligible customers at `as_of`, their labels, and `as_of` as a column."""
+    """Features of the eligible customers at `as_of`, their labels, `as_of` as a column, and
+    `observed_days`: the days of history after as_of up to `last_day` (the data's last day),
+    beyond which `next_order_days` is unknown."""
     table = build_features(transactions, as_of, features, con=con)
     table = table.loc[eligible(table, labels)].reset_index(drop=True)
     outcome = build_labels(transactions, as_of, table["customer_id"], features, con=con)
     table.insert(1, "as_of", pd.Timestamp(as_of))
-    return pd.concat([table, outcome.drop(columns="customer_id")], axis=1)
+    out = pd.concat([table, outcome.drop(columns="customer_id")], axis=1)
+    observed = (last_day - as_of).days if last_day is not None else max(features.curve_days)
+    out["observed_days"] = observed
+    hidden = out["next_order_days"] > observed
+    out.loc[hidden, "next_order_days"] = float("nan")  # not knowable on that last day
+    return out
 
 
 def sample_customers(table: Table, share: float) -> Table:
@@ -111,7 +119,10 @@ def training_frame(
     features, labels = features or FeatureSpec(), labels or LabelSpec()
     with borrowed(con) as engine:
         table = as_table(transactions, engine)
+        _, last = data_span(table, engine)
         if customer_share is not None:
             table = sample_customers(table, customer_share)
-        parts = [labelled_snapshot(table, to_date(c), features, labels, engine) for c in cutoffs]
+        parts = [
+            labelled_snapshot(table, to_date(c), features, labels, engine, last) for c in cutoffs
+        ]
     return pd.concat(parts, ignore_index=True)

@@ -12,7 +12,10 @@ from custlens.engines.local import borrowed
 from custlens.features.source import Transactions, as_table, day_after, to_date
 from custlens.features.spec import FeatureSpec, LabelSpec
 
-LABELS = ("churned", "repurchased", "future_value", "future_orders")
+LABELS = ("churned", "repurchased", "future_value", "future_orders", "next_order_days")
+# A training frame's columns that are not features: the labels, and how far after its cutoff
+# the history was observed (custlens.features.frames).
+OUTCOMES = (*LABELS, "observed_days")
 
 
 def eligible(features: pd.DataFrame, spec: LabelSpec) -> pd.Series:
@@ -25,12 +28,17 @@ def eligible(features: pd.DataFrame, spec: LabelSpec) -> pd.Series:
 
 def label_table(transactions: Table, as_of: date, windows: FeatureSpec, ids: Table) -> Table:
     """Labels of the customers in `ids` (a one-column table), as an Ibis expression, over the
-    windows the features were built for (`horizon_days`, `repurchase_days`).
+    windows the features were built for (`horizon_days`, `repurchase_days`, and the timing
+    curve's last day for `next_order_days`).
 
     A purchase is a positive line, as in the evaluation protocol; `future_value` is the net
-    revenue of the window floored at zero.
+    revenue of the window floored at zero; `next_order_days` the days from as_of to the first
+    purchase after it, within the curve's last day (null: none there, or not yet observed).
     """
     t = transactions
+    far = day_after(as_of, max(windows.curve_days) + 1)
+    bought = t.filter((t.timestamp >= day_after(as_of)) & (t.timestamp < far) & (t.amount > 0))
+    first = bought.group_by("customer_id").aggregate(first=bought.timestamp.min())
     end = day_after(as_of, windows.horizon_days + 1)
     window = t.filter((t.timestamp >= day_after(as_of)) & (t.timestamp < end))
     early = window.timestamp < day_after(as_of, windows.repurchase_days + 1)
@@ -41,6 +49,7 @@ def label_table(transactions: Table, as_of: date, windows: FeatureSpec, ids: Tab
         early_orders=window.amount.count(where=(window.amount > 0) & early),
     )
     joined = ids.left_join(outcome, "customer_id").drop("customer_id_right")
+    joined = joined.left_join(first, "customer_id").drop("customer_id_right")
     orders = joined.orders.fill_null(0)
     return joined.select(
         "customer_id",
@@ -48,6 +57,7 @@ def label_table(transactions: Table, as_of: date, windows: FeatureSpec, ids: Tab
         repurchased=joined.early_orders.fill_null(0) > 0,
         future_value=ibis.greatest(joined.value.fill_null(0.0), 0.0),
         future_orders=orders,
+        next_order_days=joined["first"].date().delta(ibis.literal(as_of), unit="day"),
     )
 
 
@@ -73,5 +83,6 @@ def build_labels(
             "repurchased": bool,
             "future_value": "float64",
             "future_orders": "int64",
+            "next_order_days": "float64",
         }
     )

@@ -29,6 +29,9 @@ class FeatureSpec:
     btyd: bool = True  # BG/NBD and Gamma-Gamma outputs, fitted at each as_of
     horizon_days: int = 90
     repurchase_days: int = 30
+    # The days by which the timing curve gives the chance of the next order (with the
+    # repurchase and horizon days among them); the next order is looked for up to the last.
+    order_days: list[int] = field(default_factory=lambda: [7, 14, 30, 60, 90, 180])
 
     def __post_init__(self) -> None:
         for w in self.windows:
@@ -43,6 +46,13 @@ class FeatureSpec:
                 f"repurchase_days ({self.repurchase_days}) must not exceed horizon_days "
                 f"({self.horizon_days})"
             )
+        for day in self.order_days:
+            _positive("features.order_days", day)
+
+    @property
+    def curve_days(self) -> list[int]:
+        """The timing curve's days: `order_days` with the repurchase and horizon days."""
+        return sorted({*self.order_days, self.repurchase_days, self.horizon_days})
 
 
 @dataclass

@@ -40,16 +40,25 @@ DEFAULT_RISK_BANDS = (0.4, 0.7)  # churn probability from which the risk is medi
 @dataclass
 class ScoringSettings:
     """How scores become labels in the scored table: the churn probabilities from which the
-    risk is medium and high, and the value shares of tiers A and B."""
+    risk is medium and high, the value shares of tiers A and B, the level of the value
+    interval, and whether each scoring day sets the probabilities' and values' levels."""
 
     risk_bands: list[float] = field(default_factory=lambda: list(DEFAULT_RISK_BANDS))
     tier_shares: list[float] = field(default_factory=lambda: list(DEFAULT_TIER_SHARES))
+    interval_level: float = 0.8  # the share of customers clv_low..clv_high should hold
+    # Set each scoring day's levels from the season and BG/NBD (custlens.models.levels);
+    # false: the models' own levels.
+    levels: bool = True
 
     def __post_init__(self) -> None:
         bands = list(self.risk_bands)
         if len(bands) != 2 or not 0 < bands[0] < bands[1] < 1:
             raise CustlensError(
                 f"scoring.risk_bands must be two probabilities, medium below high, not {bands}"
+            )
+        if not 0 < self.interval_level < 1:
+            raise CustlensError(
+                f"scoring.interval_level must lie between 0 and 1, not {self.interval_level}"
             )
         shares = list(self.tier_shares)
         if len(shares) != 2 or not (shares[0] > 0 and shares[1] >= 0 and sum(shares) <= 1):

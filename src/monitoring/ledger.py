@@ -57,6 +57,7 @@ class Entry:
     written_at: str = ""
     reference: dict[str, Any] = field(default_factory=dict)  # the model's (monitoring.reference)
     features: dict[str, Any] = field(default_factory=dict)  # the model's FeatureSpec
+    levels: dict[str, Any] = field(default_factory=dict)  # the day's (custlens.models.levels)
     files: list[str] = field(default_factory=list)  # filled when read
 
     @property
@@ -110,9 +111,13 @@ def record(
     *,
     data: str = "",
     backfilled: bool = False,
+    levels: Any = None,
 ) -> Entry:
-    """One whole scored table as an entry (scored in memory, such as a backfilled one)."""
-    with EntryWriter(root, entry_for(scorer, as_of, data, backfilled)) as writer:
+    """One whole scored table as an entry (scored in memory, such as a backfilled one, at
+    the day's `levels`)."""
+    entry = entry_for(scorer, as_of, data, backfilled)
+    entry.levels = asdict(levels) if levels is not None else {}
+    with EntryWriter(root, entry) as writer:
         writer.write(ledger_rows(scores, features))
         return writer.commit()
 
@@ -123,8 +128,10 @@ class Recorder:
     def __init__(self, writer: EntryWriter) -> None:
         self.writer = writer
 
-    def begin(self, customers: int, buyers: int) -> None:
-        """Nothing to prepare."""
+    def begin(self, customers: int, buyers: int, levels: Any = None) -> None:
+        """Keep the day's levels with the entry."""
+        if levels is not None:
+            self.writer.entry.levels = asdict(levels)
 
     def add(self, scores: pd.DataFrame, features: pd.DataFrame) -> None:
         """One block of scores and the feature rows they came from."""

@@ -23,7 +23,8 @@ from custlens.features.spec import FeatureSpec
 from custlens.models.evaluation import metrics
 from custlens.models.evaluation.uncertainty import estimate
 from custlens.models.tasks import TASKS, Task
-from custlens.models.tasks.base import ProbabilityTask
+from custlens.models.tasks.base import ProbabilityTask, ValueTask
+from custlens.models.tasks.timing import curve_columns
 from custlens.monitoring.ledger import Entry, baseline_column
 from custlens.monitoring.reference import Reference
 
@@ -109,12 +110,14 @@ def judge_task(
     groups += [
         (str(s), (frame["segment_name"] == s).to_numpy()) for s in frame["segment_name"].unique()
     ]
-    y_all = task.target(frame)
-    scores_all = task.monitored_scores(frame)
+    y_all = task.outcome_of(frame)
+    scores_all = task.monitored_scores(frame, entry.horizon_days)
     baseline_all = frame[baseline_column(task.name)].to_numpy(float)
     for segment, mask in groups:
         y = y_all[mask]
         for m in task.monitored:
+            if m.name not in scores_all:
+                continue
             score = scores_all[m.name][mask]
             e = estimate(m, y, score, resamples=resamples, max_rows=max_rows, seed=seed)
             base = baseline_all[mask]
@@ -177,7 +180,7 @@ def judge_entries(
                         y, frame[baseline_column(task.name)].clip(0, 1).fillna(0.5)
                     ),
                 }
-        value = next((t for t in tasks if not isinstance(t, ProbabilityTask)), None)
+        value = next((t for t in tasks if isinstance(t, ValueTask)), None)
         if value is not None:
             judged.totals.append(
                 {
@@ -193,15 +196,18 @@ def judge_entries(
 
 def implied_order_share(frame: pd.DataFrame, entry: Entry, days: int) -> float:
     """The share of customers the scores say will have ordered within `days` of the as_of:
-    each customer's chance by each task's window (0 at the as_of), linear in between."""
-    points = [(0, np.zeros(len(frame)))]
+    each customer's chance by each day of the timing curve and each probability task's
+    window (0 at the as_of), linear in between."""
+    points = {0: np.zeros(len(frame))}
     for task in TASKS.values():
         if isinstance(task, ProbabilityTask) and task.score_column in frame:
             window = task.window_days(entry.horizon_days, entry.repurchase_days)
-            points.append((window, task.order_chance(frame[task.score_column].to_numpy(float))))
-    points.sort(key=lambda p: p[0])
-    days_at = np.array([p[0] for p in points], float)
-    chances = np.maximum.accumulate(np.vstack([p[1] for p in points]), axis=0)
+            points[window] = task.order_chance(frame[task.score_column].to_numpy(float))
+    for t, column in curve_columns(frame.columns).items():
+        points[t] = frame[column].to_numpy(float)
+    ordered = sorted(points.items())
+    days_at = np.array([d for d, _ in ordered], float)
+    chances = np.maximum.accumulate(np.vstack([c for _, c in ordered]), axis=0)
     if days >= days_at[-1]:
         return float(chances[-1].mean())
     k = int(np.searchsorted(days_at, days, side="right"))

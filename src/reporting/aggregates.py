@@ -10,11 +10,13 @@ does not depend on how the customers were split into blocks.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from custlens.errors import CustlensError
+from custlens.plan import Outline, PlanSettings, outline
 
 EXAMPLES = 5  # most valuable customers at high risk quoted by the report
 EXAMPLE_COLUMNS = (
@@ -57,6 +59,7 @@ class ScoredBase:
 
     sample_rows: int = 0
     seed: int = 0
+    plan: PlanSettings | None = None  # the retention plan the report outlines
     sample_from: np.ndarray | None = None
     as_of: pd.Timestamp | None = None
     customers: int = 0
@@ -66,8 +69,9 @@ class ScoredBase:
     _glance: np.ndarray = field(default_factory=lambda: np.zeros(4))
     _examples: pd.DataFrame | None = None
     _sample: list[pd.DataFrame] = field(default_factory=list)
+    _planned: list[pd.DataFrame] = field(default_factory=list)
 
-    def begin(self, customers: int, buyers: int) -> None:
+    def begin(self, customers: int, buyers: int, levels: Any = None) -> None:
         """Before the first block: the SHAP sample's positions among the `buyers`."""
         if self.sample_rows:
             self.sample_from = sample_positions(buyers, self.sample_rows, self.seed)
@@ -117,6 +121,16 @@ class ScoredBase:
         parts = [p for p in (self._examples, risky) if p is not None and len(p)]
         self._examples = pd.concat(parts).nlargest(EXAMPLES, "clv") if parts else risky
         self._keep_sample(features)
+        if self.plan is not None:
+            self._planned.append(
+                pd.DataFrame(
+                    {
+                        "churn": frame["churn"].to_numpy(),
+                        "at_risk": scores["value_at_risk"].to_numpy(float),
+                        "segment": scores["segment_name"].astype("category").to_numpy(),
+                    }
+                )
+            )
 
     def _keep_sample(self, features: pd.DataFrame) -> None:
         if self.sample_from is None:
@@ -161,6 +175,15 @@ class ScoredBase:
         if self._examples is None:
             return pd.DataFrame(columns=list(EXAMPLE_COLUMNS))
         return self._examples
+
+    def plan_outline(self) -> Outline | None:
+        """The retention plan's totals, summary by segment and budget curve (None without
+        plan settings)."""
+        if self.plan is None or not self._planned:
+            return None
+        rows = pd.concat(self._planned, ignore_index=True)
+        segments = rows["segment"].astype(str).to_numpy()
+        return outline(rows["churn"].to_numpy(), rows["at_risk"].to_numpy(), segments, self.plan)
 
     def sample(self) -> pd.DataFrame:
         """The SHAP sample's feature rows (empty without `sample_from`)."""

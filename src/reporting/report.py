@@ -13,6 +13,7 @@ import base64
 import io
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import jinja2
 import numpy as np
@@ -22,8 +23,9 @@ from matplotlib.figure import Figure
 from custlens.data.quality import QualityReport
 from custlens.features.build import ATTRIBUTE_PREFIX
 from custlens.models.evaluation import baselines, plots
-from custlens.models.evaluation.pipeline import BacktestSummary
-from custlens.models.tasks import TASKS
+from custlens.models.evaluation.pipeline import PLAN, BacktestSummary
+from custlens.models.tasks import EXPLAINED, TASKS
+from custlens.plan import CAPTURES, Outline, budget_figure
 from custlens.privacy import pseudonymise
 from custlens.reporting import figures, shap_views
 from custlens.reporting.aggregates import ScoredBase
@@ -48,6 +50,7 @@ class Report:
     drivers: list[dict[str, object]] = field(default_factory=list)
     quality_figures: list[dict[str, str]] = field(default_factory=list)  # key, caption
     came_true: list[str] = field(default_factory=list)  # the monitor on past scores
+    plan: dict[str, Any] | None = None  # sentences, table by segment, budget curve image key
     examples: pd.DataFrame | None = None
     data_quality: pd.DataFrame | None = None
     images: dict[str, bytes] = field(default_factory=dict)  # PNG images by key
@@ -121,6 +124,54 @@ def value_risk_matrix(base: ScoredBase) -> pd.DataFrame:
     return pd.DataFrame.from_dict(rows, orient="index")
 
 
+def plan_section(outline: Outline | None, summary: BacktestSummary | None) -> dict | None:
+    """The retention plan in words, its summary by segment, and how its targeting did out of
+    time against ranking by churn risk or by value alone."""
+    if outline is None:
+        return None
+    t = outline.totals
+    affordable = int(t["affordable_contacts"])
+    sentences = [
+        f"The budget pays for {affordable:,} contacts; {int(t['worth_contacting']):,} customers "
+        f"are worth contacting at all. Contacting the {int(t['contacts']):,} most worth it is "
+        f"expected to keep {_money(t['expected_value_kept'])} of predicted value "
+        f"({_money(t['net_value'])} after {_money(t['cost'])} of contact costs).",
+        f"This assumes a contact keeps {t['save_rate']:.0%} of the customers who would "
+        "otherwise lapse: an assumption (the data holds no record of past contacts), to be "
+        "replaced by what a holdout test of your own contacts shows. The ranking itself does "
+        "not depend on it.",
+    ]
+    board = None if summary is None else summary.leaderboard
+    if board is not None and (board["task"] == PLAN).any():
+        rows = board.loc[board["task"] == PLAN].set_index("scorer")
+        metric = CAPTURES[1].name  # a budget of 10% of the base
+        if metric in rows and {"custlens", "churn_only", "value_only"} <= set(rows.index):
+            sentences.append(
+                f"Judged out of time, the plan's top 10% of customers held "
+                f"{_share(rows.loc['custlens', metric])} of the value actually lost (what the "
+                "customers who stopped buying had spent in the horizon before), against "
+                f"{_share(rows.loc['churn_only', metric])} ranking by churn risk alone and "
+                f"{_share(rows.loc['value_only', metric])} by predicted value alone."
+            )
+    table = outline.by_segment.rename(
+        columns={
+            "segment_name": "Segment",
+            "contacts": "Contacts",
+            "expected_value_kept": "Expected value kept",
+            "net_value": "Net of cost",
+            "mean_churn_probability": "Average churn risk",
+        }
+    )
+    table = table.assign(
+        **{
+            "Expected value kept": table["Expected value kept"].map(_money),
+            "Net of cost": table["Net of cost"].map(_money),
+            "Average churn risk": table["Average churn risk"].map(_share),
+        }
+    )
+    return {"sentences": sentences, "table": table, "image": "plan/budget_curve"}
+
+
 def quality_sentences(summary: BacktestSummary) -> list[str]:
     """Model quality against the baselines in plain words, from the out-of-time backtest:
     each task's own sentences."""
@@ -182,7 +233,9 @@ class Drivers:
 
 def explain_drivers(scorer: object, sample: pd.DataFrame, seed: int) -> Drivers:
     """SHAP views of every task's model on the sample's rows (`aggregates.shap_sample`)."""
-    explanations = {t: shap_views.explain(scorer, sample, t) for t in scorer.models}
+    explanations = {
+        t: shap_views.explain(scorer, sample, t) for t in scorer.models if t in EXPLAINED
+    }
     segments = scorer.segmenter.predict_named(sample)["segment_name"].astype(str)
     sections, figs = driver_sections(explanations, segments)
     return Drivers(explanations, sections, {k: png(f) for k, f in figs.items()}, len(sample), seed)
@@ -272,6 +325,10 @@ def build_report(
         raise ValueError("the report needs at least one scored customer")
     images = dict(drivers.images)
     summary = scorer.backtest
+    outline = base.plan_outline()
+    plan = plan_section(outline, summary)
+    if outline is not None:
+        images["plan/budget_curve"] = png(budget_figure(outline))
     quality_figures = []
     for name, task in TASKS.items():
         tables = {} if summary is None else summary.tasks.get(name, {})
@@ -298,6 +355,7 @@ def build_report(
         drivers=drivers.sections,
         quality_figures=quality_figures,
         came_true=came_true or [],
+        plan=plan,
         examples=example_customers(base.examples(), salt),
         data_quality=None if quality is None else quality_table(quality),
         images=images,

@@ -19,6 +19,7 @@ import pandas as pd
 from custlens.errors import CustlensError
 from custlens.features.build import ATTRIBUTE_PREFIX
 from custlens.features.catalogue import context_features, inline
+from custlens.models.tasks import EXPLAINED
 from custlens.models.tasks import task as registered
 
 CONTEXT = context_features()
@@ -81,8 +82,8 @@ def explain(scorer: Any, features: pd.DataFrame, task: str) -> Explained:
     """SHAP values of `task`'s model on the feature rows (index kept)."""
     import shap
 
-    if task not in scorer.models:
-        raise CustlensError(f"the scorer has no {task} model")
+    if task not in scorer.models or task not in EXPLAINED:
+        raise CustlensError(f"the scorer has no {task} model SHAP explains")
     model = scorer.models[task]
     _, contributions = model.explain(features)
     columns = [c for c in contributions.columns if c != "bias"]

@@ -12,9 +12,11 @@ from dataclasses import dataclass
 import ibis
 import pandas as pd
 
+from custlens.engines.local import borrowed
 from custlens.errors import CustlensError
 from custlens.features.build import build_features
-from custlens.features.source import to_date
+from custlens.features.source import as_table, to_date
+from custlens.models.levels import Levels, daily_orders, sample_of
 from custlens.scoring.scorer import Scorer
 
 DEFAULT_CHUNK = 50_000  # customers scored at a time
@@ -74,6 +76,20 @@ def features_as_of(
     features = build_features(transactions, day.date(), scorer.feature_spec, customers, con=con)
     features.insert(1, "as_of", day)
     return features
+
+
+def levels_as_of(
+    transactions: pd.DataFrame,
+    features: pd.DataFrame,
+    scorer: Scorer,
+    con: ibis.BaseBackend | None = None,
+) -> Levels | None:
+    """The levels of the day of `features_as_of` rows (every customer of that day), from
+    their buyers and the log's daily orders."""
+    with borrowed(con) as engine:
+        daily = daily_orders(as_table(transactions, engine))
+    day = pd.Timestamp(features["as_of"].iloc[0])
+    return scorer.levels_on(day, sample_of(features), daily)
 
 
 def scoring_day(as_of: str, scorer: Scorer) -> pd.Timestamp:

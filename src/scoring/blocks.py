@@ -25,6 +25,7 @@ from custlens.engines.local import borrowed
 from custlens.errors import CustlensWarning
 from custlens.features.blocks import FeatureBlocks, FrameBlocks, features_on_engine
 from custlens.features.source import as_table, day_after
+from custlens.models.levels import SAMPLE, Levels, daily_orders
 from custlens.scoring.batch import (
     DEFAULT_CHUNK,
     Reconciliation,
@@ -42,8 +43,9 @@ Progress = Callable[[Iterable[pd.DataFrame], int], Iterable[pd.DataFrame]]
 class BlockObserver(Protocol):
     """Sees every scored block with its feature rows (the report's aggregates, for one)."""
 
-    def begin(self, customers: int, buyers: int) -> None:
-        """Called once before the first block, with the size of the customer base."""
+    def begin(self, customers: int, buyers: int, levels: Levels | None = None) -> None:
+        """Called once before the first block, with the size of the customer base and the
+        day's levels the scores are set to."""
 
     def add(self, scores: pd.DataFrame, features: pd.DataFrame) -> None:
         """One block of scores and the feature rows they were computed from."""
@@ -55,10 +57,10 @@ class Observers:
     def __init__(self, *observers: BlockObserver | None) -> None:
         self.observers = [o for o in observers if o is not None]
 
-    def begin(self, customers: int, buyers: int) -> None:
-        """Tell every observer the size of the base."""
+    def begin(self, customers: int, buyers: int, levels: Levels | None = None) -> None:
+        """Tell every observer the size of the base and the day's levels."""
         for observer in self.observers:
-            observer.begin(customers, buyers)
+            observer.begin(customers, buyers, levels)
 
     def add(self, scores: pd.DataFrame, features: pd.DataFrame) -> None:
         """Hand the block to every observer."""
@@ -99,10 +101,12 @@ def score_in_blocks(
 
     The features are built on the engine and kept there, unless the caller already holds them
     (`features`: `build_features` of the same day, spec and customer table, with `as_of`).
-    Each scored block goes to `write` and `observe`. The population is the log's customers
-    known on `as_of`, the customer table's, and those first seen on a fee line (counted apart
-    by the reconciliation). Returns the reconciliation (not yet checked: the caller decides
-    whether to keep what was written) and the summary by segment, risk band and value tier.
+    The day's levels (`Scorer.levels_on`) come first, from a fixed sample of the buyers and
+    the log's daily orders up to the day. Each scored block goes to `write` and `observe`.
+    The population is the log's customers known on `as_of`, the customer table's, and those
+    first seen on a fee line (counted apart by the reconciliation). Returns the
+    reconciliation (not yet checked: the caller decides whether to keep what was written) and
+    the summary by segment, risk band and value tier.
     """
     check_chunk_size(chunk_size)
     day = scoring_day(as_of, scorer)
@@ -120,8 +124,9 @@ def score_in_blocks(
             _feature_source(lines, day, scorer, customers, engine, features) as built,
             pq.ParquetWriter(ids_path, pa.schema([("customer_id", pa.string())])) as ids,
         ):
+            levels = scorer.levels_on(day, built.buyer_sample(SAMPLE), daily_orders(lines))
             sums, scored = _score_all(
-                built, day, scorer, chunk_size, write, observe, ids, progress
+                built, day, scorer, levels, chunk_size, write, observe, ids, progress
             )
         written = engine.read_parquet(str(ids_path))
         check = reconcile_on_engine(lines, day, customers, written, scored, loaded.non_product)
@@ -150,6 +155,7 @@ def _score_all(
     built: FeatureBlocks | FrameBlocks,
     day: pd.Timestamp,
     scorer: Scorer,
+    levels: Levels | None,
     chunk_size: int,
     write: Callable[[pd.DataFrame], None] | None,
     observe: BlockObserver | None,
@@ -158,14 +164,14 @@ def _score_all(
 ) -> tuple[list[pd.DataFrame], int]:
     """Score every block, hand it on and record its ids; the summary sums and the row count."""
     if observe is not None:
-        observe.begin(built.customers, built.buyers)
+        observe.begin(built.customers, built.buyers, levels)
     blocks = built.blocks(chunk_size)
     total = -(-built.customers // chunk_size)
     sums, scored = [], 0
     for block in progress(blocks, total) if progress else blocks:
         if "as_of" not in block:
             block.insert(1, "as_of", day)
-        scores = scorer.score_features(block)
+        scores = scorer.score_features(block, levels)
         if write is not None:
             write(scores)
         if observe is not None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,7 +15,10 @@ from custlens.features.spec import FeatureSpec
 from custlens.models import rules
 from custlens.models.estimators.segmentation import CustomerSegmenter
 from custlens.models.evaluation.pipeline import BacktestSummary, Models
+from custlens.models.levels import Constants, Levels
 from custlens.models.tasks import SUPERVISED, TASKS
+from custlens.models.tasks.base import Context
+from custlens.models.tasks.run import levels_for, score_tasks
 from custlens.scoring.reasons import top_reasons
 
 # Before the tasks' columns: who, when, and the rule-based views beside the models.
@@ -31,16 +33,13 @@ LEADING_COLUMNS = (
 )
 
 
-def output_columns(tasks: Iterable[str] = SUPERVISED) -> tuple[str, ...]:
-    """The scored table's columns: the leading ones, each task's columns in the registry's
-    order, then each task's reasons, then the model version."""
-    chosen = [TASKS[t] for t in TASKS if t in set(tasks)]
-    columns = [c for t in chosen for c in t.columns]
-    reasons = [t.reasons for t in chosen if t.reasons]
-    return (*LEADING_COLUMNS, *columns, *reasons, "model_version")
-
-
-OUTPUT_COLUMNS = output_columns()
+def output_columns(models: dict[str, Any]) -> tuple[str, ...]:
+    """The scored table's columns with these fitted models: the leading ones, each task's
+    columns in the registry's order, then each task's reasons, then the model version."""
+    chosen = [(TASKS[t], models[t]) for t in TASKS if t in models]
+    columns = [c for t, model in chosen for c in t.output_columns(model)]
+    reasons = [t.reasons for t, _ in chosen if t.reasons]
+    return (*LEADING_COLUMNS, *dict.fromkeys(columns), *reasons, "model_version")
 
 
 @dataclass
@@ -50,7 +49,8 @@ class Scorer:
 
     `models` holds one fitted estimator per registered task (custlens.models.tasks), and
     `outputs` each task's output settings fixed at training (risk bands, value tiers, the
-    interval's quantiles).
+    interval's level); `constants` what the day's levels read of the training windows, and
+    `levelled` whether scoring sets them (custlens.models.levels).
     """
 
     models: Models
@@ -68,6 +68,9 @@ class Scorer:
     metadata: dict[str, str] = field(default_factory=dict)
     backtest: BacktestSummary | None = None  # for reports: aggregates of the out-of-time test
     reference: Any = None  # custlens.monitoring.reference.Reference: what the monitor compares
+    constants: Constants = field(default_factory=Constants)
+    levelled: bool = True
+    trained_levels: Levels | None = None  # the levels of the last training day
 
     def __post_init__(self) -> None:
         missing = [t for t in SUPERVISED if t not in self.models]
@@ -78,6 +81,21 @@ class Scorer:
     def output_columns(self) -> tuple[str, ...]:
         """The columns of the scored table, in order."""
         return output_columns(self.models)
+
+    @property
+    def watched(self) -> tuple[str, ...]:
+        """The score columns whose distribution the monitor watches."""
+        return tuple(c for t in TASKS.values() if t.name in self.models for c in t.watched)
+
+    def levels_on(
+        self, day: pd.Timestamp, buyers: pd.DataFrame, daily: pd.Series | None
+    ) -> Levels | None:
+        """The levels of a scoring day, from the buyers' feature rows (all of them or a fixed
+        sample, `custlens.models.levels.sample_of`) and the log's daily orders up to the day;
+        None when the scorer keeps the models' own levels."""
+        if not self.levelled:
+            return None
+        return levels_for(self.models, day, buyers, daily, self.constants, self.feature_spec)
 
     def score(
         self,
@@ -111,8 +129,16 @@ class Scorer:
                 + (f"dtype (expected, found) {wrong}" if wrong else "")
             )
 
-    def score_features(self, features: pd.DataFrame) -> pd.DataFrame:
-        """One output row per feature row, in input order, columns as `output_columns`."""
+    def predictions(self, features: pd.DataFrame, levels: Levels | None = None) -> pd.DataFrame:
+        """The tasks' columns for feature rows at `levels`, without reasons."""
+        self.check_features(features)
+        context = Context(levels)
+        score_tasks(self.models, features, self._shared_matrix(features), self.outputs, context)
+        return pd.DataFrame(context.columns, index=features.index)
+
+    def score_features(self, features: pd.DataFrame, levels: Levels | None = None) -> pd.DataFrame:
+        """One output row per feature row, in input order, columns as `output_columns`, at the
+        scoring day's `levels` (`levels_on`; None: the models' own)."""
         self.check_features(features)
         matrix = self._shared_matrix(features)
         labels = {f.name: f for f in self.catalogue}
@@ -126,14 +152,12 @@ class Scorer:
             "rfm_segment": rules.rfm_scores(features, self.rfm_edges)["rfm_segment"].to_numpy(),
             "lifecycle_stage": rules.lifecycle_stage(features).to_numpy(),
         }
-        reasons = {}
-        for name, model in self.models.items():
-            task = TASKS[name]
-            result = task.score(model, features, matrix, self.outputs[name])
-            out.update(result.columns)
-            if task.reasons:
-                reasons[task.reasons] = top_reasons(result.contributions, features, labels)
-        out.update(reasons)
+        context = Context(levels, reasons=True)
+        results = score_tasks(self.models, features, matrix, self.outputs, context)
+        out.update(context.columns)
+        for name, result in results.items():
+            if TASKS[name].reasons:
+                out[TASKS[name].reasons] = top_reasons(result.contributions, features, labels)
         out["model_version"] = self.model_version
         table = pd.DataFrame(out)
         text = [c for c in table.columns if table[c].dtype == object]

@@ -20,6 +20,7 @@ from custlens.engines.backend import register_memtables
 from custlens.errors import CustlensError
 from custlens.features.blocks import BlockFinisher
 from custlens.features.build import PANDAS_TYPES
+from custlens.models.levels import Levels
 from custlens.monitoring.ledger import ledger_rows
 from custlens.scoring.batch import SUMMARY_GROUPS, combine_summaries
 from custlens.scoring.scorer import Scorer
@@ -95,9 +96,15 @@ def _finished(batch: pd.DataFrame, text: list[str], finisher: BlockFinisher) -> 
 
 
 def score_on_executors(
-    features: Any, finisher: BlockFinisher, scorer: Scorer, day: pd.Timestamp, schema: str
+    features: Any,
+    finisher: BlockFinisher,
+    scorer: Scorer,
+    day: pd.Timestamp,
+    schema: str,
+    levels: Levels | None = None,
 ) -> Any:
-    """One output row per feature row, computed where the rows are; `as_of` a date, first
+    """One output row per feature row at the day's `levels`, computed where the rows are;
+    `as_of` a date, first
     (the partition column), the other columns as the scorer's `output_columns`, then the
     ledger's baseline columns (`custlens.monitoring.ledger.ledger_rows`)."""
     from pyspark.sql import functions as F  # noqa: N812 - Spark's own convention
@@ -110,7 +117,7 @@ def score_on_executors(
                 continue
             rows = _finished(batch, text, finisher)
             rows.insert(1, PARTITION_COLUMN, day)
-            yield ledger_rows(scorer.score_features(rows), rows)
+            yield ledger_rows(scorer.score_features(rows, levels), rows)
 
     scored = features.mapInPandas(score_batches, schema)
     rest = [c for c in scorer.output_columns if c != PARTITION_COLUMN]

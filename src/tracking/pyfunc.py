@@ -18,8 +18,12 @@ class CustlensModel(mlflow.pyfunc.PythonModel):
             self.scorer = pickle.load(handle)  # noqa: S301
 
     def predict(self, context: Any, model_input: pd.DataFrame, params: Any = None) -> pd.DataFrame:
-        """Score feature rows (the output of custlens.features.build_features plus as_of)."""
-        return self.scorer.score_features(restore_text(model_input, self.scorer.feature_dtypes))
+        """Score feature rows (the output of custlens.features.build_features plus as_of) at
+        the levels of the day the model was trained through: feature rows alone do not say
+        which season they are scored in (custlens.score and scripts/score.py, which read the
+        log, set each scoring day's own)."""
+        rows = restore_text(model_input, self.scorer.feature_dtypes)
+        return self.scorer.score_features(rows, self.scorer.trained_levels)
 
 
 def restore_text(frame: pd.DataFrame, dtypes: dict[str, str]) -> pd.DataFrame:

@@ -14,6 +14,7 @@ from typing import Any
 import optuna
 import pandas as pd
 
+from custlens.features.spec import FeatureSpec
 from custlens.models.estimators.training import ModelSettings, out_of_time, plan_folds
 from custlens.models.tasks import task as registered
 
@@ -51,15 +52,15 @@ def objective(
     trial: optuna.Trial,
     frame: pd.DataFrame,
     task: str,
-    horizon_days: int,
+    windows: FeatureSpec,
     base: ModelSettings,
     space: dict[str, dict[str, Any]],
     features: tuple[str, ...] | None = None,
 ) -> float:
     """The validation score of the estimator training would fit with the trial's parameters."""
     t = registered(task)
-    fit_rows, validation = validation_split(frame, horizon_days)
+    fit_rows, validation = validation_split(frame, windows.horizon_days)
     settings = replace(base, params={**base.params, **suggest_params(trial, space)})
-    model = t.estimator(horizon_days, settings, features, intervals=False)
+    model = t.estimator(windows, settings, features, intervals=False)
     model.fit(fit_rows, t.target(fit_rows))
     return t.headline(t.target(validation), t.predict(model, validation))

@@ -29,12 +29,14 @@ def smoke_store(tmp_path_factory: pytest.TempPathFactory) -> str:
         f"report.output={folder / 'report.html'}",
         f"ledger.path={folder / 'ledger'}",
         f"monitor_output={folder / 'monitor'}",
+        f"plan_output={folder / 'plan'}",
     )
     assert done.returncode == 0, done.stderr[-3000:]
     assert "[churn]" in done.stdout and "rows kept" in done.stdout
     assert f"written to {folder / 'report.html'}" in done.stdout
     report = (folder / "report.html").read_text()
     assert report.startswith("<!DOCTYPE html>") and "Did the last scores come true?" in report
+    assert "the retention plan" in report and "Plan: contact" in done.stdout
     # Nothing a user cannot act on: MLflow's integer hint, CloudPickle notice, progress bars.
     for noise in ("Hint: Inferred schema", "CloudPickle", "Downloading artifacts", "Warning"):
         assert noise not in done.stdout + done.stderr, noise
@@ -61,6 +63,18 @@ def test_the_demo_ends_with_a_monitoring_page_of_matured_backfilled_entries(
     assert page.count("data:image/png;base64,") == 5
 
 
+def test_the_demo_writes_a_plan_within_its_budget(smoke_store: str) -> None:
+    folder = Path(smoke_store.removeprefix("sqlite:///")).parents[1]
+    scores = pd.read_parquet(folder / "scores.parquet")
+    plan = pd.read_csv(folder / "plan" / "plan.csv", parse_dates=["contact_by"])
+    assert 0 < len(plan) <= int(0.10 * len(scores))  # the default budget: 10% of the base
+    assert plan["expected_value_kept"].is_monotonic_decreasing
+    assert (plan["contact_by"] > scores["as_of"].max()).all()
+    assert plan["customer_id"].astype(str).isin(scores["customer_id"].astype(str)).all()
+    by_segment = pd.read_csv(folder / "plan" / "plan_by_segment.csv")
+    assert by_segment["contacts"].sum() == len(plan)
+
+
 def test_pipeline_tracks_runs_models_and_registry(smoke_store: str) -> None:
     mlflow.set_tracking_uri(smoke_store)
     runs = mlflow.search_runs(experiment_names=["custlens"], output_format="list")
@@ -70,7 +84,9 @@ def test_pipeline_tracks_runs_models_and_registry(smoke_store: str) -> None:
         for r in runs
         if r.data.tags.get("mlflow.parentRunId") == parent.info.run_id
     }
-    assert children == {"churn", "repurchase", "clv", "segmentation", "explanations"}
+    assert children == {
+        "churn", "repurchase", "clv", "timing", "plan", "segmentation", "explanations"
+    }  # fmt: skip
     assert parent.data.metrics["quality.rows_in"] > 0
     assert parent.data.params["data.name"] == "synthetic"
     assert parent.data.tags["mlflow.source.git.commit"]
@@ -97,13 +113,12 @@ LOAD_AND_SCORE = textwrap.dedent("""
     features = build_features(log, "2023-06-30")
     features.insert(1, "as_of", pd.Timestamp("2023-06-30"))
     out = model.predict(features)
+    print(",".join(model.unwrap_python_model().scorer.output_columns))
     print(",".join(out.columns)); print(len(out), len(features))
 """)
 
 
 def test_registered_scorer_loads_and_scores_in_a_fresh_process(smoke_store: str) -> None:
-    from custlens.scoring.scorer import OUTPUT_COLUMNS
-
     done = subprocess.run(
         [sys.executable, "-c", LOAD_AND_SCORE, smoke_store],
         check=False,
@@ -113,8 +128,8 @@ def test_registered_scorer_loads_and_scores_in_a_fresh_process(smoke_store: str)
         cwd="/",
     )
     assert done.returncode == 0, done.stderr[-3000:]
-    columns, counts = done.stdout.strip().splitlines()[-2:]
-    assert columns.split(",") == list(OUTPUT_COLUMNS)
+    expected, columns, counts = done.stdout.strip().splitlines()[-3:]
+    assert columns == expected and "next_order_date" in columns.split(",")
     rows_out, rows_in = counts.split()
     assert rows_out == rows_in
 
@@ -167,9 +182,9 @@ def test_pipeline_computes_everything_once(tmp_path: Path, monkeypatch) -> None:
         calls["build_features"] += 1
         return build(*args, **kwargs)
 
-    def counting_score(self, features):
+    def counting_score(self, features, levels=None):
         calls["scored"] += len(features)
-        return score(self, features)
+        return score(self, features, levels)
 
     def counting_explain(scorer, features, task):
         calls["explain"].append((task, len(features)))
@@ -191,6 +206,7 @@ def test_pipeline_computes_everything_once(tmp_path: Path, monkeypatch) -> None:
             f"report.output={tmp_path / 'report.html'}",
             f"ledger.path={tmp_path / 'ledger'}",
             f"monitor_output={tmp_path / 'monitor'}",
+            f"plan_output={tmp_path / 'plan'}",
             "backfill=0",
         ],
     )

@@ -39,11 +39,28 @@ def test_truth_and_judge_on_a_hand_log() -> None:
     assert list(truth.index) == ["a", "b"]  # c has no positive line before; d is new
     assert truth["churned"].to_dict() == {"a": False, "b": True}
     assert truth["value"].to_dict() == {"a": 30.0, "b": 0.0}
+    assert truth["next_order_days"].fillna(-1).to_dict() == {"a": 2, "b": -1}  # from 01-31
+    assert truth["previous_value"].to_dict() == {"a": 0.0, "b": 5.0}  # the 30 days before
     scores = pd.DataFrame(
-        {"customer_id": ["a", "b"], "churn_probability": [0.2, 0.9], "clv": [25.0, 1.0]}
+        {
+            "customer_id": ["a", "b"],
+            "as_of": pd.Timestamp("2024-01-31"),
+            "churn_probability": [0.2, 0.9],
+            "value_at_risk": [2.0, 4.5],
+            "clv": [25.0, 1.0],
+            "clv_low": [0.0, 0.0],
+            "clv_high": [20.0, 2.0],
+            "next_order_date": pd.to_datetime(["2024-02-03", None]),
+            "order_chance_7d": [0.6, 0.05],
+            "order_chance_30d": [0.8, 0.1],
+        }
     )
-    figures = protocol.judge(truth.reset_index(), scores)
+    figures = protocol.judge(truth.reset_index(), scores, horizon_days=30)
     assert figures["churn_roc_auc"] == 1.0 and figures["population"] == 2
+    assert figures["value_interval_coverage"] == 0.5  # 30 is above a's 20; b's 0 is within
+    assert figures["timing_date_precision"] == 1.0 and figures["timing_date_error_days"] == 1
+    assert figures["timing_order_gap_7d"] == pytest.approx(0.325 - 0.5)
+    assert figures["timing_incoherent_customers"] == 0
     with pytest.raises(CustlensError, match="1 customers of the population have no score"):
         protocol.judge(truth.reset_index(), scores.iloc[:1])
 

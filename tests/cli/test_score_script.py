@@ -9,7 +9,6 @@ import mlflow
 import pandas as pd
 
 from custlens.data.synthetic import generate_transactions
-from custlens.scoring.scorer import OUTPUT_COLUMNS
 from custlens.tracking import registry
 from tests.helpers import loaded_of, run_script
 
@@ -53,7 +52,7 @@ def test_score_script_end_to_end(trained, tmp_path: Path) -> None:
     done = run_script("score", *args)
     assert done.returncode == 0, done.stderr[-3000:]
     scores = pd.read_csv(out)
-    assert list(scores.columns) == list(OUTPUT_COLUMNS)
+    assert list(scores.columns) == list(trained.scorer.output_columns)
     known = log.loc[log["timestamp"] < "2023-06-02", "customer_id"].nunique()
     assert len(scores) == known + 1 and scores["customer_id"].is_unique
     assert "FEES-ONLY" in set(scores["customer_id"]) - set(log["customer_id"])

@@ -42,6 +42,8 @@ def test_hand_labels() -> None:
     assert got["repurchased"].to_dict() == {"A": True, "B": True, "C": False, "D": False}
     assert got["future_value"].to_dict() == {"A": 30.0, "B": 5.0, "C": 10.0, "D": 0.0}
     assert got["future_orders"].to_dict() == {"A": 2, "B": 1, "C": 1, "D": 0}
+    # Days from as_of (2024-03-01) to the first purchase after it; none: missing.
+    assert got["next_order_days"].fillna(-1).to_dict() == {"A": 1, "B": 30, "C": 31, "D": -1}
 
 
 def test_eligibility_is_configurable() -> None:
@@ -97,3 +99,12 @@ def test_training_frame_and_the_out_of_time_split() -> None:
     assert row["frequency"] == direct.loc[row["customer_id"], "frequency"]
     known, at = out_of_time(frame["as_of"], pd.Timestamp("2030-01-01"), 60)
     assert known.all() and not at.any()
+    # The next order is known only as far as the log reaches after each cutoff.
+    observed = (pd.Timestamp(last) - frame["as_of"]).dt.days
+    assert (frame["observed_days"] == observed).all()
+    assert (frame["next_order_days"].dropna() <= frame.loc[frame["next_order_days"].notna(),
+            "observed_days"]).all()  # fmt: skip
+    assert (frame["next_order_days"].isna() | (frame["next_order_days"] >= 1)).all()
+    ordered = ~frame["churned"].astype(bool)
+    assert (frame.loc[ordered, "next_order_days"] <= 60).all()  # within the horizon
+    assert (frame["churned"].astype(bool) & frame["next_order_days"].notna()).any()  # after it

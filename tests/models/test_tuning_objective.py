@@ -5,6 +5,7 @@ from __future__ import annotations
 import optuna
 import pandas as pd
 
+from custlens.features.spec import FeatureSpec
 from custlens.models.estimators.training import CalibratedClassifier, ModelSettings, out_of_time
 from custlens.tuning import objective as tuning
 from tests.models.conftest import HORIZON
@@ -25,7 +26,10 @@ def test_the_trial_fits_the_estimator_training_fits(synthetic_frame, monkeypatch
     frame = tuning.known_before_test(synthetic_frame, HORIZON)
     study = optuna.create_study(direction="maximize", sampler=optuna.samplers.TPESampler(seed=0))
     study.optimize(
-        lambda trial: tuning.objective(trial, frame, "churn", HORIZON, base, SPACE), n_trials=2
+        lambda trial: tuning.objective(
+            trial, frame, "churn", FeatureSpec(horizon_days=HORIZON), base, SPACE
+        ),
+        n_trials=2,
     )
     assert len(fitted) == 2
     for (model, rows), trial in zip(fitted, study.trials, strict=True):

@@ -74,7 +74,10 @@ def test_statuses_compare_the_overall_rows_with_the_promise(result) -> None:
     assert set(overall["status"]) <= {"as promised", "better", "worse"}
     assert (overall.loc[overall["metric"] == "roc_auc", "promised"].notna()).all()
     assert (table.loc[table["segment"] != "", "status"] == "").all()
-    assert set(table["task"]) == {"churn", "repurchase", "clv"}
+    assert set(table["task"]) == {"churn", "repurchase", "clv", "timing"}
+    timing = set(overall.loc[overall["task"] == "timing", "metric"])
+    assert {"date_precision", "date_recall", "order_gap_30d"} <= timing
+    assert "order_gap_90d" not in timing  # beyond the 60-day horizon the outcome is unknown
     judged = set(table["as_of"])
     assert judged == set(DAYS)  # the last day's horizon has not closed
     # 2023-05-20 + 60 days is open on the last day, its 30-day repurchase window is not

@@ -9,13 +9,13 @@ import pytest
 import shap
 
 from custlens.errors import CustlensError
-from custlens.models.tasks import SUPERVISED
+from custlens.models.tasks import EXPLAINED
 from custlens.reporting import shap_views
 from custlens.reporting.aggregates import shap_sample
 from custlens.reporting.shap_views import Explained
 
 
-@pytest.mark.parametrize("task", SUPERVISED)
+@pytest.mark.parametrize("task", EXPLAINED)
 def test_values_add_up_to_the_models_raw_score(trained, scored, task: str) -> None:
     features, _ = scored
     rows = features.head(200)

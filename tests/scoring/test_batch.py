@@ -12,7 +12,6 @@ from custlens.cli.output import check_output, write_atomically
 from custlens.errors import CustlensError
 from custlens.features.build import build_features
 from custlens.scoring.blocks import score_transactions
-from custlens.scoring.scorer import OUTPUT_COLUMNS
 from tests.helpers import loaded_of, reconcile
 
 
@@ -52,7 +51,7 @@ def test_every_customer_exactly_once_in_order(trained) -> None:
     scores, check = score_transactions(
         loaded_of(log, table), AS_OF, trained.scorer, chunk_size=400
     )
-    assert list(scores.columns) == list(OUTPUT_COLUMNS)
+    assert list(scores.columns) == list(trained.scorer.output_columns)
     ids = scores.set_index("customer_id")
     assert {"ONE", "RET", "NEWBIE"} <= set(ids.index) and "LATE" not in ids.index
     assert check.table_only == 1 and check.only_after_as_of == 1
@@ -143,7 +142,7 @@ def test_python_api_scores_a_dataframe(trained, tmp_path: Path) -> None:
             )[["customer_id", "as_of", *trained.scorer.feature_dtypes.keys() - {"customer_id"}]],
         )
     scores = custlens.score(sample, AS_OF, model_uri=info.model_uri)
-    assert list(scores.columns) == list(OUTPUT_COLUMNS)
+    assert list(scores.columns) == list(trained.scorer.output_columns)
     assert scores["customer_id"].is_unique and len(scores) > 1000
 
 

@@ -85,7 +85,9 @@ def test_scoring_job_refuses_a_result_that_misses_customers(
     path = tmp_path / "scores.csv"
     path.write_text("the previous scores\n")
     score = Scorer.score_features
-    monkeypatch.setattr(Scorer, "score_features", lambda self, block: score(self, block).iloc[1:])
+    monkeypatch.setattr(
+        Scorer, "score_features", lambda self, block, levels: score(self, block, levels).iloc[1:]
+    )
     loaded = LoadedData(trained.loaded.transactions, None, trained.loaded.report)
     with pytest.raises(CustlensError, match="reconciliation failed, nothing written"):
         score_job.run(loaded, AS_OF, trained.scorer, path, chunk_size=500)

@@ -9,15 +9,15 @@ from __future__ import annotations
 
 import pandas as pd
 
-from custlens.scoring.scorer import OUTPUT_COLUMNS
 from tests.helpers import run_script
 from tests.spark.conftest import SCORE_AS_OF, Reference
 from tests.spark.test_parity import assert_same
 
 
 def as_written(scores: pd.DataFrame) -> pd.DataFrame:
-    """Columns in output order, text as pandas strings and as_of in ns, as read back."""
-    scores = scores[list(OUTPUT_COLUMNS)]
+    """Columns by name (Spark reads the partition column last), text as pandas strings and
+    as_of in ns, as read back."""
+    scores = scores[sorted(scores.columns)]
     text = {c: "string" for c in scores.columns if scores[c].dtype in (object, "category")}
     return scores.astype({**text, "as_of": "datetime64[ns]"}).sort_values(
         "customer_id", ignore_index=True

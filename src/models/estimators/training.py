@@ -14,7 +14,7 @@ The leaderboard says which design was used.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -105,10 +105,8 @@ class ModelSettings:
     early_stopping_rounds: int | None = None  # None: fixed rounds, no validation stage
     min_rounds: int = 0  # with early stopping: floor on the chosen rounds
     calibration: str = "none"  # none | auto | isotonic | sigmoid
-    quantiles: list[float] = field(default_factory=list)
     blend_btyd: bool = False  # value models: blend with BG/NBD-Gamma-Gamma (weight chosen OOT)
     n_seeds: int = 1  # > 1: average that many LightGBM models seeded random_state, +1, ...
-    quantile_seeds: int = 1  # the same for the quantile (interval) models
     season_boost: float = 1.0  # extra weight of cutoffs at the scoring day's time of year
     season_width_days: float = 30.0  # how far in days of year that extra weight reaches
     random_state: int = 0
@@ -118,7 +116,6 @@ class ModelSettings:
         whole = {
             "n_estimators": (self.n_estimators, 1),
             "n_seeds": (self.n_seeds, 1),
-            "quantile_seeds": (self.quantile_seeds, 1),
             "min_rounds": (self.min_rounds, 0),
         }
         if self.early_stopping_rounds is not None:
@@ -132,10 +129,6 @@ class ModelSettings:
             raise CustlensError(
                 f"calibration must be one of {', '.join(CALIBRATIONS)}, not {self.calibration!r}"
             )
-        if any(not 0 < q < 1 for q in self.quantiles):
-            raise CustlensError(
-                f"quantiles must lie strictly between 0 and 1, not {self.quantiles}"
-            )
         if self.season_boost < 0 or self.season_width_days <= 0:
             raise CustlensError(
                 "season_boost must be at least 0 and season_width_days above 0, not "
@@ -148,14 +141,13 @@ CALIBRATIONS = ("none", "auto", "isotonic", "sigmoid")
 
 def value_settings() -> ModelSettings:
     """The CLV model's defaults: Tweedie, 100 trees of 15 leaves, blended with BG/NBD x
-    Gamma-Gamma, and 10% and 90% quantile models for the interval."""
+    Gamma-Gamma."""
     params = {**classifier_params(), "num_leaves": 15}
     del params["max_depth"]
     return ModelSettings(
         objective="tweedie",
         params=params,
         n_estimators=100,
-        quantiles=[0.1, 0.9],
         blend_btyd=True,
     )
 
@@ -355,11 +347,14 @@ def choose_blend(y: np.ndarray, model_value: np.ndarray, features: pd.DataFrame)
 
 class ValueRegressor(RegressorMixin, BaseEstimator):
     """Expected value over the horizon (Tweedie LightGBM by default) trained on every cutoff,
-    and with `intervals` quantile models for an interval.
+    and with `intervals` the spread of a positive value around its mean (`sigma_`, for the
+    interval of `custlens.models.tasks.clv`).
 
     The expected value blends LightGBM with the BG/NBD-Gamma-Gamma value at a weight chosen
-    out of time on the calibration fold. `fit(X, y)` and `features` as `CalibratedClassifier`'s,
-    y the value; `settings` default to `value_settings()`.
+    out of time on the calibration fold, where the spread is measured too: the log-sd (robust:
+    interquartile range / 1.349) of the positive values around their mean given positive, from
+    a model fitted only on what was known before the fold. `fit(X, y)` and `features` as
+    `CalibratedClassifier`'s, y the value; `settings` default to `value_settings()`.
     """
 
     def __init__(
@@ -375,7 +370,7 @@ class ValueRegressor(RegressorMixin, BaseEstimator):
         self.features = features
 
     def fit(self, X: pd.DataFrame, y: Any) -> ValueRegressor:  # noqa: N803
-        """Fit the value model, its blend weight out of time, and the quantile models."""
+        """Fit the value model, and out of time its blend weight and spread."""
         frame, target = _training_inputs(X, y)
         s = self.settings or value_settings()
         folds = plan_folds(frame, self.horizon_days)
@@ -385,18 +380,15 @@ class ValueRegressor(RegressorMixin, BaseEstimator):
         )  # fmt: skip
         rounds = recipe.rounds()
         self.model_ = recipe.fit(rounds=rounds)
-        self.weight_ = 1.0
-        if s.blend_btyd:
+        self.weight_, self.sigma_ = 1.0, float("nan")
+        if s.blend_btyd or self.intervals:
             staged = recipe.fit(folds.fit, rounds)
-            cal = frame.loc[folds.calibration]
+            cal, y_cal = frame.loc[folds.calibration], recipe.y[folds.calibration]
             predicted = np.maximum(staged.predict_response(cal), 0.0)
-            self.weight_ = choose_blend(recipe.y[folds.calibration], predicted, cal)
-        self.quantile_models_ = {}
-        for q in s.quantiles if self.intervals else []:
-            q_settings = replace(s, params={**s.params, "alpha": q}, n_seeds=s.quantile_seeds)
-            self.quantile_models_[q] = replace(
-                recipe, settings=q_settings, objective="quantile"
-            ).fit()
+            if s.blend_btyd:
+                self.weight_ = choose_blend(y_cal, predicted, cal)
+            if self.intervals:
+                self.sigma_ = spread(y_cal, blend(predicted, cal, self.weight_))
         self.design_ = folds.design
         return self
 
@@ -416,14 +408,28 @@ class ValueRegressor(RegressorMixin, BaseEstimator):
         value = np.maximum(self.model_.link(margin), 0.0)
         return np.maximum(blend(value, features, self.weight_), 0.0)
 
-    def predict_quantile(
-        self, features: pd.DataFrame, q: float, matrix: Matrix = None
-    ) -> np.ndarray:
-        """The q-quantile of the value."""
-        check_is_fitted(self)
-        return np.maximum(self.quantile_models_[q].predict_response(features, matrix), 0.0)
-
     def boosters(self) -> list[Boosted]:
-        """The LightGBM models inside: the value model and the quantile models."""
+        """The LightGBM model inside."""
         check_is_fitted(self)
-        return [self.model_, *self.quantile_models_.values()]
+        return [self.model_]
+
+
+SPREAD_FALLBACK = 1.0  # log-sd when the calibration fold has too few positive values
+
+
+def spread(y: np.ndarray, predicted: np.ndarray) -> float:
+    """The log-sd of the positive values around their mean given positive: the mean given
+    positive is the prediction over the chance of a positive value, which an isotonic fit of
+    (value > 0) on the prediction gives; robust (interquartile range / 1.349)."""
+    from sklearn.isotonic import IsotonicRegression
+
+    positive = y > 0
+    if positive.sum() < 20 or positive.all():
+        return SPREAD_FALLBACK
+    chance = IsotonicRegression(y_min=1e-3, y_max=1.0, out_of_bounds="clip")
+    chance.fit(predicted, positive.astype(float))
+    mean = predicted / chance.predict(predicted)
+    keep = positive & (mean > 0)
+    residual = np.log(y[keep]) - np.log(mean[keep])
+    q1, q3 = np.percentile(residual, [25, 75])
+    return float((q3 - q1) / 1.349)

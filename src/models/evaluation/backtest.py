@@ -17,7 +17,7 @@ import pandas as pd
 
 from custlens.errors import CustlensError
 from custlens.models.evaluation.metrics import Metric
-from custlens.models.evaluation.pipeline import Evaluation
+from custlens.models.evaluation.pipeline import PLAN, Evaluation, judged_metrics
 from custlens.models.tasks import TASKS
 
 POOLED = "pooled"
@@ -49,7 +49,8 @@ class Comparison:
     @property
     def better(self) -> bool:
         """Whether custlens's point estimate is at least the baseline's."""
-        return TASKS[self.task].metric(self.metric).better(self.custlens, self.baseline_value)
+        metric = next(m for m in judged_metrics(self.task) if m.name == self.metric)
+        return metric.better(self.custlens, self.baseline_value)
 
 
 def _value(metric: Metric, y: np.ndarray, score: np.ndarray) -> float:
@@ -60,17 +61,22 @@ def _value(metric: Metric, y: np.ndarray, score: np.ndarray) -> float:
 
 
 def _eligible(evaluation: Evaluation, task: str, metric: Metric) -> list[str]:
-    """Baselines judged on `metric`: probability metrics only for probability scorers."""
+    """Baselines judged on `metric`: probability metrics only for probability scorers, an
+    interval's coverage only for scorers with an interval."""
     scores = evaluation.scores[task]
     return [
         name
         for name, scored in scores.items()
-        if name != "custlens" and (scored.probability or not metric.probability)
+        if name != "custlens"
+        and (scored.probability or not metric.probability)
+        and (metric.name in scored.extra or not metric.interval)
     ]
 
 
-def _best(values: dict[str, float], metric: Metric) -> str:
+def _best(values: dict[str, float], metric: Metric) -> str | None:
     finite = {k: v for k, v in values.items() if np.isfinite(v)}
+    if not finite:
+        return None
     if metric.target is not None:
         return min(finite, key=lambda k: abs(finite[k] - metric.target))
     pick = min if metric.lower_is_better else max
@@ -85,9 +91,9 @@ def compare(
     rng = np.random.default_rng(seed)
     boots = [_Bootstrap(e, rng.integers(0, e.rows, size=(resamples, e.rows))) for e in evaluations]
     out: list[Comparison] = []
-    for task, registered in TASKS.items():
+    for task in [*TASKS, PLAN]:
         judged = [b for b in boots if task in b.evaluation.scores]
-        for metric in registered.metrics if judged else ():
+        for metric in judged_metrics(task) if judged else ():
             out += _compare_metric(judged, task, metric)
     return out
 
@@ -102,13 +108,13 @@ class _Bootstrap:
 
     def point(self, task: str, metric: Metric, name: str) -> float:
         e = self.evaluation
-        return _value(metric, e.outcomes[task], e.scores[task][name].values)
+        return _value(metric, e.outcomes[task], e.scores[task][name].of(metric))
 
     def resampled(self, task: str, metric: Metric, name: str) -> np.ndarray:
         key = (task, metric.name, name)
         if key not in self.cache:
             y = self.evaluation.outcomes[task]
-            score = self.evaluation.scores[task][name].values
+            score = self.evaluation.scores[task][name].of(metric)
             self.cache[key] = np.array(
                 [_value(metric, y[rows], score[rows]) for rows in self.draws]
             )
@@ -124,8 +130,10 @@ def _compare_metric(boots: list[_Bootstrap], task: str, metric: Metric) -> list[
     if not names:
         return []
     out, point = [], {n: [] for n in ["custlens", *sorted(names)]}
-    for b in boots:
-        values = {n: b.point(task, metric, n) for n in point}
+    values_at = [{n: b.point(task, metric, n) for n in point} for b in boots]
+    if any(_best({n: v[n] for n in names}, metric) is None for v in values_at):
+        return []  # no baseline has a value at some cutoff: nothing to compare with
+    for b, values in zip(boots, values_at, strict=True):
         for n, v in values.items():
             point[n].append(v)
         best = _best({n: values[n] for n in names}, metric)

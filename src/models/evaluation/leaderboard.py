@@ -6,6 +6,7 @@ import math
 
 import pandas as pd
 
+from custlens.models.evaluation.pipeline import judged_metrics
 from custlens.models.tasks import TASKS
 
 
@@ -24,7 +25,7 @@ def baseline_gaps(board: pd.DataFrame) -> pd.DataFrame:
     for task, group in board.groupby("task", sort=False):
         ours = group.loc[group["scorer"] == "custlens"].iloc[0]
         others = group.loc[group["scorer"] != "custlens"]
-        for metric in TASKS[task].metrics:
+        for metric in judged_metrics(task):
             name = metric.name
             if name not in group or pd.isna(ours[name]) or others[name].isna().all():
                 continue

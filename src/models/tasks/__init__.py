@@ -11,9 +11,13 @@ from custlens.models.tasks.base import Output, Scored, Task
 from custlens.models.tasks.churn import Churn
 from custlens.models.tasks.clv import Value
 from custlens.models.tasks.repurchase import Repurchase
+from custlens.models.tasks.timing import Timing
 
-TASKS: dict[str, Task] = {t.name: t for t in (Churn(), Repurchase(), Value())}
+# In scoring order: a task reads the columns of those before it (the value interval reads the
+# churn probability; the timing curve passes through the churn and repurchase probabilities).
+TASKS: dict[str, Task] = {t.name: t for t in (Churn(), Repurchase(), Value(), Timing())}
 SUPERVISED = tuple(TASKS)
+EXPLAINED = tuple(name for name, t in TASKS.items() if t.explained)  # by SHAP
 
 
 def task(name: str) -> Task:
@@ -28,4 +32,13 @@ def default_settings() -> dict[str, ModelSettings]:
     return {name: t.defaults() for name, t in TASKS.items()}
 
 
-__all__ = ["SUPERVISED", "TASKS", "Output", "Scored", "Task", "default_settings", "task"]
+__all__ = [
+    "EXPLAINED",
+    "SUPERVISED",
+    "TASKS",
+    "Output",
+    "Scored",
+    "Task",
+    "default_settings",
+    "task",
+]

@@ -10,7 +10,7 @@ over the registry (`custlens.models.tasks`) and ask the task.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 import numpy as np
@@ -18,6 +18,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from custlens.errors import CustlensError
+from custlens.features.spec import FeatureSpec
 from custlens.models.estimators.gbm import Matrix
 from custlens.models.estimators.training import (
     CalibratedClassifier,
@@ -27,24 +28,45 @@ from custlens.models.estimators.training import (
 from custlens.models.evaluation import baselines, metrics, plots
 from custlens.models.evaluation.metrics import Metric
 from custlens.models.evaluation.uncertainty import estimate
+from custlens.models.levels import Constants, Levels, shifted
 
 
 @dataclass(frozen=True)
 class Scored:
     """One scorer's scores on evaluation rows, and whether they are probabilities (then the
-    calibration metrics judge them too; ranking-only scores are judged on ranking alone)."""
+    calibration metrics judge them too; ranking-only scores are judged on ranking alone);
+    `extra`: what a metric judges instead of `values`, by the metric's name (the points of a
+    timing curve)."""
 
     values: np.ndarray
     probability: bool
+    extra: dict[str, np.ndarray] = field(default_factory=dict)
+
+    def of(self, metric: Metric) -> np.ndarray:
+        """The scores `metric` judges."""
+        return self.extra.get(metric.name, self.values)
+
+
+@dataclass
+class Context:
+    """What a task's scoring sees besides its model and rows: the scoring day's levels
+    (`custlens.models.levels`; None: the models' own), the columns the tasks before it in the
+    registry produced for the same rows, and whether its reasons are wanted (the SHAP pass)."""
+
+    levels: Levels | None = None
+    columns: dict[str, np.ndarray] = field(default_factory=dict)
+    reasons: bool = False
 
 
 @dataclass(frozen=True)
 class Output:
-    """What a task adds to one block of scored rows: its columns, and the SHAP contributions
-    its reasons are worded from (None when the task gives no reasons)."""
+    """What a task adds to one block of scored rows: its columns, the SHAP contributions its
+    reasons are worded from (None when the task gives no reasons), and what a metric judges
+    instead of the score column, by the metric's name (`Scored.extra`)."""
 
     columns: dict[str, np.ndarray]
     contributions: pd.DataFrame | None = None
+    judged: dict[str, np.ndarray] = field(default_factory=dict)
 
 
 class Task:
@@ -58,6 +80,9 @@ class Task:
     reasons: ClassVar[str | None] = None  # the scored table's column of its reasons
     score_column: ClassVar[str]  # the scored table's column the metrics judge
     window: ClassVar[str] = "horizon"  # the outcome window: "horizon" or "repurchase" days
+    probabilistic: ClassVar[bool] = False  # whether its score is a probability
+    needs: ClassVar[tuple[str, ...]] = ()  # the tasks whose scores it reads
+    explained: ClassVar[bool] = True  # one LightGBM score SHAP explains (the report, explain)
     outcome: ClassVar[str]  # what it predicts, in plain words
     unit: ClassVar[str]  # the unit of its raw scores (SHAP values)
 
@@ -85,21 +110,35 @@ class Task:
 
     def estimator(
         self,
-        horizon_days: int,
+        windows: FeatureSpec,
         settings: ModelSettings | None = None,
         features: Sequence[str] | None = None,
         intervals: bool = True,
     ) -> Any:
-        """The unfitted estimator (`fit(frame, task.target(frame))`), reading only `features`."""
+        """The unfitted estimator (`fit(frame, task.target(frame))`) of the prediction windows
+        (`windows.horizon_days`, `repurchase_days`, `curve_days`), reading only `features`."""
         raise NotImplementedError
 
     def target(self, frame: pd.DataFrame) -> np.ndarray:
-        """The label of each row, as the estimator and the metrics take it."""
+        """The label of each row, as the estimator takes it."""
         raise NotImplementedError
 
+    def outcome_of(self, frame: pd.DataFrame) -> np.ndarray:
+        """The outcome of each row, as the metrics judge it (evaluation and the monitor)."""
+        return self.target(frame)
+
+    def output_columns(self, model: Any = None) -> tuple[str, ...]:
+        """The columns it adds to the scored table with this fitted model."""
+        return self.columns
+
+    @property
+    def watched(self) -> tuple[str, ...]:
+        """The scored table's columns whose distribution the monitor watches for drift."""
+        return (self.score_column,)
+
     def predict(self, model: Any, rows: pd.DataFrame) -> np.ndarray:
-        """The fitted model's score of each row (probability or value) for the metrics."""
-        raise NotImplementedError
+        """The fitted model's own score of each row (no levels), for tuning and the metrics."""
+        return self.score(model, rows, None, None, Context()).columns[self.score_column]
 
     # --- judging ------------------------------------------------------------------------
     def baselines(
@@ -108,9 +147,10 @@ class Task:
         """The classic alternatives scored on the test rows (fitted on `train` where needed)."""
         return {}
 
-    def scored(self, model: Any, rows: pd.DataFrame) -> Scored:
-        """The model's own scores on evaluation rows."""
-        raise NotImplementedError
+    def judged(self, output: Output) -> Scored:
+        """What the metrics judge of the task's output on evaluation rows (`output.columns`:
+        every task's columns, as the scored table has them)."""
+        return Scored(output.columns[self.score_column], self.probabilistic, dict(output.judged))
 
     def judge(self, y: np.ndarray, score: Scored) -> dict[str, float]:
         """Every metric of the task that applies to the scores (NaN where undefined)."""
@@ -118,8 +158,10 @@ class Task:
         for m in self.metrics:
             if m.probability and not score.probability:
                 continue
+            if m.interval and m.name not in score.extra:
+                continue  # a scorer without an interval
             try:
-                out[m.name] = m(y, score.values)
+                out[m.name] = m(y, score.of(m))
             except CustlensError:  # undefined on these rows (one class, no value)
                 out[m.name] = float("nan")
         return out
@@ -133,9 +175,17 @@ class Task:
         return {}
 
     def promised(self, y: np.ndarray, scores: dict[str, Scored], seed: int) -> list[dict]:
-        """The backtest's figures with their intervals: the band the monitor holds the model
-        to (task, metric, value, lower, upper)."""
-        return []
+        """The backtest's figure of each monitored metric with its 95% bootstrap interval (an
+        interval's coverage aside: its promise is its nominal level): the band the monitor
+        holds the model to (task, metric, value, lower, upper)."""
+        out = []
+        for m in self.monitored:
+            if m.interval:
+                continue
+            e = estimate(m, y, scores["custlens"].of(m), seed=seed)
+            out.append({"task": self.name, "metric": m.name, "value": e.value,
+                        "lower": e.lower, "upper": e.upper})  # fmt: skip
+        return out
 
     def report_figures(self, summary: dict) -> list[tuple[str, Figure, str]]:
         """(key, figure, caption) of the report's quality section, from `summary`."""
@@ -154,21 +204,29 @@ class Task:
         (BG/NBD, refitted on the history up to that as_of): kept in the ledger."""
         raise NotImplementedError
 
-    def monitored_scores(self, rows: pd.DataFrame) -> dict[str, np.ndarray]:
+    def monitored_scores(self, rows: pd.DataFrame, horizon_days: int) -> dict[str, np.ndarray]:
         """What each monitored metric judges, from a ledger entry's rows (default: the score
-        column for every metric)."""
+        column for every metric); a metric left out is not judged on the entry."""
         return {m.name: rows[self.score_column].to_numpy(float) for m in self.monitored}
 
     # --- scoring ------------------------------------------------------------------------
-    def output_settings(self, model: Any, today: pd.DataFrame, scoring: Any) -> dict[str, Any]:
+    def output_settings(
+        self, model: Any, today: pd.DataFrame, scoring: Any, constants: Constants
+    ) -> dict[str, Any]:
         """What scoring needs besides the model (cut points), fixed at training time from the
-        last day's feature rows and the scoring settings."""
+        last day's feature rows, the scoring settings and the training windows' constants."""
         return {}
 
     def score(
-        self, model: Any, features: pd.DataFrame, matrix: Matrix, settings: dict[str, Any]
+        self,
+        model: Any,
+        features: pd.DataFrame,
+        matrix: Matrix,
+        settings: dict[str, Any] | None,
+        context: Context,
     ) -> Output:
-        """The task's output columns for a block of feature rows."""
+        """The task's columns for a block of feature rows: all of them with its output
+        `settings` (scoring), only the judged ones without (evaluation)."""
         raise NotImplementedError
 
 
@@ -203,25 +261,21 @@ class ProbabilityTask(Task):
 
     def estimator(
         self,
-        horizon_days: int,
+        windows: FeatureSpec,
         settings: ModelSettings | None = None,
         features: Sequence[str] | None = None,
         intervals: bool = True,
     ) -> CalibratedClassifier:
         return CalibratedClassifier(
-            horizon_days,
+            windows.horizon_days,
             settings or self.defaults(),
             None if features is None else tuple(features),
         )
 
+    probabilistic = True
+
     def target(self, frame: pd.DataFrame) -> np.ndarray:
         return frame[self.label].astype(int).to_numpy()
-
-    def predict(self, model: CalibratedClassifier, rows: pd.DataFrame) -> np.ndarray:
-        return model.positive_probability(rows)
-
-    def scored(self, model: CalibratedClassifier, rows: pd.DataFrame) -> Scored:
-        return Scored(self.predict(model, rows), True)
 
     def figures(self, y: np.ndarray, scores: dict[str, Scored]) -> dict[str, Figure]:
         values = {n: s.values for n, s in scores.items()}
@@ -235,10 +289,6 @@ class ProbabilityTask(Task):
 
     def summary(self, y: np.ndarray, scores: dict[str, Scored], board: pd.DataFrame) -> dict:
         return {"reliability": metrics.reliability_table(y, scores["custlens"].values)}
-
-    def promised(self, y: np.ndarray, scores: dict[str, Scored], seed: int) -> list[dict]:
-        """The backtest's figure of each monitored metric, with its bootstrap interval."""
-        return _promised(self, y, scores["custlens"].values, seed)
 
     def report_figures(self, summary: dict) -> list[tuple[str, Figure, str]]:
         if summary.get("reliability") is None:
@@ -256,14 +306,23 @@ class ProbabilityTask(Task):
         ]
 
     def order_chance(self, probability: np.ndarray) -> np.ndarray:
-        """Each customer's chance of an order by the end of the task's window."""
+        """Each customer's chance of an order by the end of the task's window, from the
+        task's own probability (and back: the map is its own inverse)."""
         return probability
 
-    def probability_columns(
-        self, model: CalibratedClassifier, features: pd.DataFrame, matrix: Matrix
-    ) -> tuple[np.ndarray, pd.DataFrame]:
-        """The probability and its SHAP contributions, in one pass over the trees."""
-        return model.explain(features, matrix)
+    def probability(
+        self, model: CalibratedClassifier, features: pd.DataFrame, matrix: Matrix, context: Context
+    ) -> tuple[np.ndarray, pd.DataFrame | None]:
+        """The probability at the day's level, and with reasons wanted its SHAP
+        contributions (of the model's raw score), in one pass over the trees."""
+        if context.reasons:
+            p, contributions = model.explain(features, matrix)
+        else:
+            p, contributions = model.positive_probability(features, matrix), None
+        if context.levels is not None:
+            shift = context.levels.shift(self.name)
+            p = self.order_chance(shifted(self.order_chance(p), shift))
+        return p, contributions
 
 
 class ValueTask(Task):
@@ -281,6 +340,7 @@ class ValueTask(Task):
         metrics.TOP_DECILE_CAPTURE,
         metrics.SPEARMAN,
         metrics.VALUE_BIAS,
+        metrics.INTERVAL_COVERAGE,
         metrics.MAE,
         metrics.DECILE_MAPE,
     )
@@ -292,13 +352,13 @@ class ValueTask(Task):
 
     def estimator(
         self,
-        horizon_days: int,
+        windows: FeatureSpec,
         settings: ModelSettings | None = None,
         features: Sequence[str] | None = None,
         intervals: bool = True,
     ) -> ValueRegressor:
         return ValueRegressor(
-            horizon_days,
+            windows.horizon_days,
             settings or self.defaults(),
             intervals,
             None if features is None else tuple(features),
@@ -307,16 +367,22 @@ class ValueTask(Task):
     def target(self, frame: pd.DataFrame) -> np.ndarray:
         return frame[self.label].to_numpy(float)
 
-    def monitored_scores(self, rows: pd.DataFrame) -> dict[str, np.ndarray]:
-        out = super().monitored_scores(rows)
+    def monitored_scores(self, rows: pd.DataFrame, horizon_days: int) -> dict[str, np.ndarray]:
+        out = super().monitored_scores(rows, horizon_days)
         out[metrics.INTERVAL_COVERAGE.name] = rows[["clv_low", "clv_high"]].to_numpy(float)
         return out
 
-    def predict(self, model: Any, rows: pd.DataFrame) -> np.ndarray:
-        return model.predict(rows)
-
-    def scored(self, model: Any, rows: pd.DataFrame) -> Scored:
-        return Scored(self.predict(model, rows), False)
+    def value(
+        self, model: ValueRegressor, features: pd.DataFrame, matrix: Matrix, context: Context
+    ) -> tuple[np.ndarray, pd.DataFrame | None]:
+        """The expected value at the day's level, and with reasons wanted the SHAP
+        contributions of its LightGBM part, in one pass over the trees."""
+        if context.reasons:
+            v, contributions = model.explain(features, matrix)
+        else:
+            v, contributions = model.predict(features, matrix), None
+        factor = context.levels.value_factor if context.levels is not None else 1.0
+        return v * factor, contributions
 
     def figures(self, y: np.ndarray, scores: dict[str, Scored]) -> dict[str, Figure]:
         return {
@@ -334,9 +400,6 @@ class ValueTask(Task):
             out["deciles"][name] = metrics.decile_table(y, scores[name].values)
         return out
 
-    def promised(self, y: np.ndarray, scores: dict[str, Scored], seed: int) -> list[dict]:
-        return _promised(self, y, scores["custlens"].values, seed)
-
     def report_figures(self, summary: dict) -> list[tuple[str, Figure, str]]:
         if not summary.get("deciles"):
             return []
@@ -349,16 +412,3 @@ class ValueTask(Task):
                 "actually spent next, dots what was predicted.",
             )
         ]
-
-
-def _promised(task: Task, y: np.ndarray, score: np.ndarray, seed: int) -> list[dict]:
-    """Each monitored metric that needs no interval, on the backtest's rows, with its 95%
-    bootstrap interval: what the model promises."""
-    out = []
-    for m in task.monitored:
-        if m.interval:
-            continue
-        e = estimate(m, y, score, seed=seed)
-        out.append({"task": task.name, "metric": m.name, "value": e.value,
-                    "lower": e.lower, "upper": e.upper})  # fmt: skip
-    return out

@@ -1,4 +1,5 @@
-"""Churn: no purchase in the `horizon_days` after as_of, as a probability, with its reasons."""
+"""Churn: no purchase in the `horizon_days` after as_of, as a probability, with its reasons, and
+the value at risk: what leaves with the customer if they lapse."""
 
 from __future__ import annotations
 
@@ -10,7 +11,16 @@ import pandas as pd
 from custlens.models.estimators.gbm import Matrix
 from custlens.models.evaluation import baselines
 from custlens.models.rules import ScoringSettings
-from custlens.models.tasks.base import Output, ProbabilityTask, Scored, best
+from custlens.models.tasks.base import Context, Output, ProbabilityTask, Scored, best
+
+
+def value_at_risk(
+    probability: np.ndarray, features: pd.DataFrame, horizon_days: int
+) -> np.ndarray:
+    """The churn probability times the net revenue of the last horizon (at least 0): the pace
+    of spending that stops if the customer lapses, weighted by the chance that they do."""
+    recent = np.maximum(np.nan_to_num(baselines.past_spend(features, horizon_days)), 0.0)
+    return np.asarray(probability, float) * recent
 
 
 def risk_band(probability: np.ndarray, bands: tuple[float, float]) -> np.ndarray:
@@ -22,7 +32,7 @@ def risk_band(probability: np.ndarray, bands: tuple[float, float]) -> np.ndarray
 class Churn(ProbabilityTask):
     name = "churn"
     label = "churned"
-    columns = ("churn_probability", "churn_risk")
+    columns = ("churn_probability", "churn_risk", "value_at_risk")
     score_column = "churn_probability"
     reasons = "top_reasons"
     outcome = "churn risk"
@@ -46,20 +56,27 @@ class Churn(ProbabilityTask):
     def order_chance(self, probability: np.ndarray) -> np.ndarray:
         return 1 - probability
 
-    def output_settings(self, model: Any, today: pd.DataFrame, scoring: ScoringSettings) -> dict:
+    def output_settings(
+        self, model: Any, today: pd.DataFrame, scoring: ScoringSettings, constants: Any
+    ) -> dict:
         return {"risk_bands": tuple(scoring.risk_bands)}
 
     def score(
-        self, model: Any, features: pd.DataFrame, matrix: Matrix, settings: dict[str, Any]
+        self,
+        model: Any,
+        features: pd.DataFrame,
+        matrix: Matrix,
+        settings: dict[str, Any] | None,
+        context: Context,
     ) -> Output:
-        probability, contributions = self.probability_columns(model, features, matrix)
-        return Output(
-            {
-                "churn_probability": probability,
-                "churn_risk": risk_band(probability, settings["risk_bands"]),
-            },
-            contributions,
-        )
+        probability, contributions = self.probability(model, features, matrix, context)
+        columns = {
+            "churn_probability": probability,
+            "value_at_risk": value_at_risk(probability, features, model.horizon_days),
+        }
+        if settings is not None:
+            columns["churn_risk"] = risk_band(probability, settings["risk_bands"])
+        return Output(columns, contributions)
 
     def sentences(self, board: pd.DataFrame, summary: dict, horizon_days: int) -> list[str]:
         ours = board.loc[(board["task"] == self.name) & (board["scorer"] == "custlens")].iloc[0]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -9,7 +10,7 @@ import pandas as pd
 
 from custlens.models.estimators.gbm import Matrix
 from custlens.models.evaluation import baselines
-from custlens.models.tasks.base import Output, ProbabilityTask, Scored, best
+from custlens.models.tasks.base import Context, Output, ProbabilityTask, Scored, best
 
 
 class Repurchase(ProbabilityTask):
@@ -35,9 +36,15 @@ class Repurchase(ProbabilityTask):
         return features["btyd_p_repurchase"].to_numpy(float)
 
     def score(
-        self, model: Any, features: pd.DataFrame, matrix: Matrix, settings: dict[str, Any]
+        self,
+        model: Any,
+        features: pd.DataFrame,
+        matrix: Matrix,
+        settings: dict[str, Any] | None,
+        context: Context,
     ) -> Output:
-        return Output({"repurchase_probability": model.positive_probability(features, matrix)})
+        probability, _ = self.probability(model, features, matrix, replace(context, reasons=False))
+        return Output({"repurchase_probability": probability})
 
     def sentences(self, board: pd.DataFrame, summary: dict, horizon_days: int) -> list[str]:
         ours = board.loc[(board["task"] == self.name) & (board["scorer"] == "custlens")].iloc[0]
