@@ -260,7 +260,7 @@ def judge(
         spec.supervised,
         cutoff,
         features=spec.model_features(),
-        daily=daily if spec.scoring.levels else None,
+        daily=daily,
         scoring=spec.scoring,
     )
 

@@ -17,9 +17,7 @@ are split into blocks):
 - the value total: index x BG/NBD's expected orders over the horizon x the net value per order
   of the labelled training windows; the predicted values are scaled to it.
 
-Chosen by the backtest (docs/results.md): churn ECE at the four Online Retail cutoffs fell
-from 0.31, 0.22, 0.09, 0.02 to 0.10, 0.05, 0.05, 0.02, and the value total from +168%, +53%,
-+11%, -26% off to +29%, +12%, -5%, -7%.
+Chosen by the backtest against the alternatives tried (docs/results.md).
 """
 
 from __future__ import annotations

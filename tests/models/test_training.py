@@ -296,3 +296,23 @@ def test_estimators_follow_the_scikit_learn_contract(synthetic_frame: pd.DataFra
         CalibratedClassifier().fit(synthetic_frame.drop(columns="as_of"), y)
     with pytest.raises(CustlensError, match="one label per row"):
         CalibratedClassifier().fit(synthetic_frame, y.head(3))
+
+
+def test_the_backtest_judges_at_the_days_levels_without_touching_the_ranking(
+    synthetic_frame: pd.DataFrame,
+) -> None:
+    from custlens.models.rules import ScoringSettings
+
+    settings = {t: FAST for t in ("churn", "clv")}
+    windows = FeatureSpec(horizon_days=HORIZON)
+    on = backtest(synthetic_frame, windows, settings, ["churn", "clv"])
+    off = backtest(
+        synthetic_frame, windows, settings, ["churn", "clv"], scoring=ScoringSettings(levels=False)
+    )
+    assert off.levels is None and on.levels is not None and "churn" in on.levels.shifts
+    churn_on, churn_off = on.scores["churn"]["custlens"].values, off.scores["churn"]["custlens"]
+    assert (
+        np.argsort(churn_on, kind="stable") == np.argsort(churn_off.values, kind="stable")
+    ).all()
+    value_on, value_off = on.scores["clv"]["custlens"].values, off.scores["clv"]["custlens"].values
+    assert value_on.sum() == pytest.approx(value_off.sum() * on.levels.value_factor)

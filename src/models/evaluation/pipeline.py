@@ -74,10 +74,12 @@ def evaluate(
     daily orders up to that day; the value per order from the training rows), and its task's
     baselines, on the test rows."""
     day = pd.Timestamp(test["as_of"].iloc[0])
-    constants = Constants.of(train)
-    levels = levels_for(models, day, sample_of(test), daily, constants, windows)
+    constants, scoring = Constants.of(train), scoring or ScoringSettings()
+    levels = None
+    if scoring.levels:  # else the models' own, as the scorer then scores
+        levels = levels_for(models, day, sample_of(test), daily, constants, windows)
     outputs = {
-        name: TASKS[name].output_settings(model, test, scoring or ScoringSettings(), constants)
+        name: TASKS[name].output_settings(model, test, scoring, constants)
         for name, model in models.items()
     }
     context = Context(levels)
