@@ -179,7 +179,9 @@ def run_spark(
         # On the driver, before any executor starts: the features checked, the schema learned.
         sample = spark.driver_sample(blocks.table, blocks.finisher)
         sample.insert(1, spark.PARTITION_COLUMN, day)
-        schema = spark.output_schema(ledger.ledger_rows(scorer.score_features(sample), sample))
+        schema = spark.output_schema(
+            ledger.ledger_rows(scorer.score_features(sample), sample, scorer.horizon_days)
+        )
         # The day's levels on the driver, from a bounded hash sample of the buyers.
         levels = scorer.levels_on(day, blocks.buyer_sample(SAMPLE), daily_orders(lines))
         features = spark.spark_frame(con, blocks.table)

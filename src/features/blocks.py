@@ -146,7 +146,8 @@ def features_on_engine(
             counts = table.aggregate(
                 customers=table.count(), buyers=table.has_purchase.cast("int64").sum()
             ).execute()
-            total, buyers = int(counts.customers[0]), int(counts.buyers.fillna(0)[0])
+            buyers = counts.buyers[0]  # a sum over no rows is null
+            total, buyers = int(counts.customers[0]), 0 if pd.isna(buyers) else int(buyers)
             if total == 0:
                 raise DataError("no customer has a transaction on or before as_of")
             fit = _fit(table, buyers) if spec.btyd else BtydFit()

@@ -75,11 +75,11 @@ def baseline_column(task: str) -> str:
     return f"{task}_baseline"
 
 
-def ledger_rows(scores: pd.DataFrame, features: pd.DataFrame) -> pd.DataFrame:
+def ledger_rows(scores: pd.DataFrame, features: pd.DataFrame, horizon_days: int) -> pd.DataFrame:
     """A block of the scored table as the ledger keeps it: with each task's baseline score,
     from the feature rows it was scored on."""
     baselines = {
-        baseline_column(name): task.monitor_baseline(features)
+        baseline_column(name): task.monitor_baseline(features, horizon_days)
         for name, task in TASKS.items()
         if task.score_column in scores
     }
@@ -118,7 +118,7 @@ def record(
     entry = entry_for(scorer, as_of, data, backfilled)
     entry.levels = asdict(levels) if levels is not None else {}
     with EntryWriter(root, entry) as writer:
-        writer.write(ledger_rows(scores, features))
+        writer.write(ledger_rows(scores, features, scorer.horizon_days))
         return writer.commit()
 
 
@@ -135,7 +135,7 @@ class Recorder:
 
     def add(self, scores: pd.DataFrame, features: pd.DataFrame) -> None:
         """One block of scores and the feature rows they came from."""
-        self.writer.write(ledger_rows(scores, features))
+        self.writer.write(ledger_rows(scores, features, self.writer.entry.horizon_days))
 
 
 def _folder(root: Path, as_of: str, model_version: str) -> Path:

@@ -122,7 +122,7 @@ def judge_task(
             e = estimate(m, y, score, resamples=resamples, max_rows=max_rows, seed=seed)
             base = baseline_all[mask]
             baseline = float("nan")
-            if not m.interval and np.isfinite(base).all():
+            if not m.interval and not np.isnan(base).any():
                 baseline = estimate(m, y, base, resamples=0).value
             promise = reference.promise(task.name, m.name) if segment == "" else None
             out.append(

@@ -117,7 +117,7 @@ def score_on_executors(
                 continue
             rows = _finished(batch, text, finisher)
             rows.insert(1, PARTITION_COLUMN, day)
-            yield ledger_rows(scorer.score_features(rows, levels), rows)
+            yield ledger_rows(scorer.score_features(rows, levels), rows, scorer.horizon_days)
 
     scored = features.mapInPandas(score_batches, schema)
     rest = [c for c in scorer.output_columns if c != PARTITION_COLUMN]

@@ -199,7 +199,7 @@ class Task:
         """Days after as_of until the task's outcome is known."""
         return repurchase_days if self.window == "repurchase" else horizon_days
 
-    def monitor_baseline(self, features: pd.DataFrame) -> np.ndarray:
+    def monitor_baseline(self, features: pd.DataFrame, horizon_days: int) -> np.ndarray:
         """The baseline a scored entry is judged next to, from the features it was scored on
         (BG/NBD, refitted on the history up to that as_of): kept in the ledger."""
         raise NotImplementedError

@@ -50,7 +50,7 @@ class Churn(ProbabilityTask):
             }
         )
 
-    def monitor_baseline(self, features: pd.DataFrame) -> np.ndarray:
+    def monitor_baseline(self, features: pd.DataFrame, horizon_days: int) -> np.ndarray:
         return 1 - features["btyd_p_order"].to_numpy(float)
 
     def order_chance(self, probability: np.ndarray) -> np.ndarray:

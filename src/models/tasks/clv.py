@@ -58,7 +58,7 @@ class Value(ValueTask):
             "total_spend": Scored(np.maximum(test["monetary_total"].to_numpy(float), 0), False),
         }
 
-    def monitor_baseline(self, features: pd.DataFrame) -> np.ndarray:
+    def monitor_baseline(self, features: pd.DataFrame, horizon_days: int) -> np.ndarray:
         return features["btyd_expected_value"].fillna(0).to_numpy(float)
 
     def output_settings(

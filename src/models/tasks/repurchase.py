@@ -32,7 +32,7 @@ class Repurchase(ProbabilityTask):
             }
         )
 
-    def monitor_baseline(self, features: pd.DataFrame) -> np.ndarray:
+    def monitor_baseline(self, features: pd.DataFrame, horizon_days: int) -> np.ndarray:
         return features["btyd_p_repurchase"].to_numpy(float)
 
     def score(

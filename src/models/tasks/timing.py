@@ -165,8 +165,9 @@ class Timing(Task):
     needs = ("churn", "repurchase")
     explained = False  # a curve of several models through the churn and repurchase scores
     unit = "log-odds"
-    monitored = (PRECISION, RECALL, MEDIAN_ERROR, *(gap_metric(t) for t in GAP_DAYS))
-    metrics = (CONCORDANCE, *monitored)  # the headline: how well it orders who buys first
+    # The headline first: how well the curve orders who buys first.
+    monitored = (CONCORDANCE, PRECISION, RECALL, MEDIAN_ERROR, *(gap_metric(t) for t in GAP_DAYS))
+    metrics = monitored
 
     def estimator(
         self,
@@ -241,13 +242,17 @@ class Timing(Task):
 
     def monitored_scores(self, rows: pd.DataFrame, horizon_days: int) -> dict[str, np.ndarray]:
         """From a ledger entry: the days to the scored date where it falls within the
-        horizon (exactly where the chance by the horizon reaches one half), and the chance
-        by each day of the grid."""
+        horizon (exactly where the chance by the horizon reaches one half), the curve's
+        expected days without an order within the horizon, and the chance by each day."""
         days = (pd.to_datetime(rows["next_order_date"]) - pd.to_datetime(rows["as_of"])).dt.days
         days = days.to_numpy(float)
         within = (rows["churn_probability"].to_numpy(float) <= 0.5) & np.isfinite(days)
         dated = np.where(within, days, np.inf)
         out = {m.name: dated for m in (PRECISION, RECALL, MEDIAN_ERROR)}
+        curve = {t: c for t, c in curve_columns(rows.columns).items() if t <= horizon_days}
+        if horizon_days in curve:
+            points = rows[[curve[t] for t in sorted(curve)]].to_numpy(float)
+            out[CONCORDANCE.name] = restricted_mean(sorted(curve), points, horizon_days)
         for t in GAP_DAYS:  # judged up to the horizon, where the outcome is known
             if chance_column(t) in rows and t <= horizon_days:
                 out[gap_metric(t).name] = rows[chance_column(t)].to_numpy(float)
@@ -256,17 +261,24 @@ class Timing(Task):
     def baselines(
         self, train: pd.DataFrame, test: pd.DataFrame, horizon_days: int
     ) -> dict[str, Scored]:
-        gap = test["gap_median"].to_numpy(float)
-        recency = test["recency_days"].to_numpy(float)
-        due = np.where(np.isnan(gap), np.inf, np.maximum(gap - recency, 1.0))  # inf: no gap
-        usual = np.where((recency <= 2 * gap) & (due <= horizon_days), due, np.inf)
+        due, usual = usual_gap(test, horizon_days)
         extra = {gap_metric(t).name: np.full(len(due), np.nan) for t in GAP_DAYS}  # no chances
         return {"usual_gap": Scored(usual, False, {CONCORDANCE.name: due, **extra})}
 
-    def monitor_baseline(self, features: pd.DataFrame) -> np.ndarray:
-        return np.maximum(
-            features["gap_median"].to_numpy(float) - features["recency_days"].to_numpy(float), 1
-        )
+    def monitor_baseline(self, features: pd.DataFrame, horizon_days: int) -> np.ndarray:
+        """ "Last purchase + usual gap": the day it dates within the horizon, else inf."""
+        return usual_gap(features, horizon_days)[1]
+
+
+def usual_gap(features: pd.DataFrame, horizon_days: int) -> tuple[np.ndarray, np.ndarray]:
+    """ "Last purchase + usual gap": the days until the next order is due (at least 1; inf
+    without a usual gap), and the same where it falls within the horizon for a customer not
+    more than twice overdue (else inf: not dated)."""
+    gap = features["gap_median"].to_numpy(float)
+    recency = features["recency_days"].to_numpy(float)
+    due = np.where(np.isnan(gap), np.inf, np.maximum(gap - recency, 1.0))
+    dated = (recency <= 2 * gap) & (due <= horizon_days)
+    return due, np.where(dated, due, np.inf)
 
 
 def chance_column(days: int) -> str:
