@@ -9,6 +9,7 @@ lifecycle stage is not "prospect"), as the backtest that made the promise judged
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -29,6 +30,7 @@ from custlens.monitoring.ledger import Entry, baseline_column
 from custlens.monitoring.reference import Reference
 
 AS_PROMISED, BETTER, WORSE = "as promised", "better", "worse"
+MIN_SEGMENT_ROWS = 2_000
 PROSPECT = "prospect"
 
 
@@ -85,6 +87,8 @@ def status(metric: metrics.Metric, value: float, lower: float, upper: float, pro
     """As promised when the realised interval meets the promised band; else better or worse."""
     if promise is None or not np.isfinite(value) or not np.isfinite(promise["value"]):
         return ""
+    if not (np.isfinite(lower) and np.isfinite(upper)):
+        return ""  # no interval (a metric without a bootstrap): a hair's difference is no news
     low = lower if np.isfinite(lower) else value
     high = upper if np.isfinite(upper) else value
     p_low = promise["lower"] if np.isfinite(promise["lower"]) else promise["value"]
@@ -115,11 +119,14 @@ def judge_task(
     baseline_all = frame[baseline_column(task.name)].to_numpy(float)
     for segment, mask in groups:
         y = y_all[mask]
+        # A segment's bootstrap draws its share of the rows (at least MIN_SEGMENT_ROWS): the
+        # segments together cost what the whole population does.
+        rows = max_rows if segment == "" else max(MIN_SEGMENT_ROWS, int(max_rows * mask.mean()))
         for m in task.monitored:
             if m.name not in scores_all:
                 continue
             score = scores_all[m.name][mask]
-            e = estimate(m, y, score, resamples=resamples, max_rows=max_rows, seed=seed)
+            e = estimate(m, y, score, resamples=resamples, max_rows=rows, seed=seed)
             base = baseline_all[mask]
             baseline = float("nan")
             if not m.interval and not np.isnan(base).any():
@@ -157,41 +164,64 @@ def judge_entries(
     max_rows: int = 20_000,
     seed: int = 0,
 ) -> Judged:
-    """The realised accuracy of every entry with a closed task window by `as_of`."""
+    """The realised accuracy of every entry with a closed task window by `as_of`.
+
+    The next entry's labels are built on the engine while this one's tasks are judged, and
+    the tasks are judged two at a time: both are mostly numpy sorts and sums, which release
+    the interpreter lock, and the engine is used by one thread at a time."""
     judged = Judged()
-    for entry in entries:
-        tasks = closed_tasks(entry, as_of)
-        if not tasks:
-            continue
-        reference = Reference.from_dict(entry.reference) if entry.reference else Reference("", 0)
-        frame = labelled(entry, lines, con)
-        if frame.empty:
-            continue
-        for task in tasks:
-            judged.rows += judge_task(
-                task, frame, entry, reference, resamples=resamples, max_rows=max_rows, seed=seed
-            )
-            if isinstance(task, ProbabilityTask):
-                y = task.target(frame)
-                judged.reliability[task.name] = {
-                    "as_of": entry.as_of,
-                    "custlens": metrics.reliability_table(y, frame[task.score_column]),
-                    "BG/NBD": metrics.reliability_table(
-                        y, frame[baseline_column(task.name)].clip(0, 1).fillna(0.5)
-                    ),
-                }
-        value = next((t for t in tasks if isinstance(t, ValueTask)), None)
-        if value is not None:
-            judged.totals.append(
-                {
-                    "as_of": entry.as_of,
-                    "model_version": entry.model_version,
-                    "predicted": float(frame[value.score_column].sum()),
-                    "realised": float(frame[value.label].sum()),
-                    "baseline": float(frame[baseline_column(value.name)].sum()),
-                }
-            )
+    newest: dict[str, tuple] = {}
+    due = [(e, t) for e in entries if (t := closed_tasks(e, as_of))]
+    with ThreadPoolExecutor(1) as engine_thread, ThreadPoolExecutor(2) as workers:
+        coming = engine_thread.submit(labelled, due[0][0], lines, con) if due else None
+        for i, (entry, tasks) in enumerate(due):
+            frame = coming.result()
+            if i + 1 < len(due):
+                coming = engine_thread.submit(labelled, due[i + 1][0], lines, con)
+            if frame.empty:
+                continue
+            _judge_entry(judged, newest, entry, tasks, frame, workers, resamples, max_rows, seed)
+    for name, (day, y, frame, task) in newest.items():
+        judged.reliability[name] = {
+            "as_of": day,
+            "custlens": metrics.reliability_table(y, frame[task.score_column]),
+            "BG/NBD": metrics.reliability_table(
+                y, frame[baseline_column(name)].clip(0, 1).fillna(0.5)
+            ),
+        }
     return judged
+
+
+def _judge_entry(
+    judged: Judged,
+    newest: dict[str, tuple],
+    entry: Entry,
+    tasks: list[Task],
+    frame: pd.DataFrame,
+    workers: ThreadPoolExecutor,
+    resamples: int,
+    max_rows: int,
+    seed: int,
+) -> None:
+    """One labelled entry's tasks judged into `judged`, in the registry's order."""
+    reference = Reference.from_dict(entry.reference) if entry.reference else Reference("", 0)
+    settings = {"resamples": resamples, "max_rows": max_rows, "seed": seed}
+    rows = [workers.submit(judge_task, t, frame, entry, reference, **settings) for t in tasks]
+    for task, done in zip(tasks, rows, strict=True):
+        judged.rows += done.result()
+        if isinstance(task, ProbabilityTask):  # the newest judged entry's, drawn below
+            newest[task.name] = (entry.as_of, task.target(frame), frame, task)
+    value = next((t for t in tasks if isinstance(t, ValueTask)), None)
+    if value is not None:
+        judged.totals.append(
+            {
+                "as_of": entry.as_of,
+                "model_version": entry.model_version,
+                "predicted": float(frame[value.score_column].sum()),
+                "realised": float(frame[value.label].sum()),
+                "baseline": float(frame[baseline_column(value.name)].sum()),
+            }
+        )
 
 
 def implied_order_share(frame: pd.DataFrame, entry: Entry, days: int) -> float:

@@ -145,7 +145,7 @@ class Scorer:
         named = self.segmenter.predict_named(features)
         out: dict[str, Any] = {
             "customer_id": features["customer_id"].astype("string").to_numpy(),
-            "as_of": pd.to_datetime(features["as_of"]).to_numpy(),
+            "as_of": pd.to_datetime(features["as_of"], cache=False).to_numpy(),
             "segment_id": named["segment_id"].to_numpy(np.int64),
             "segment_name": named["segment_name"].to_numpy(),
             "segment_action": named["segment_action"].to_numpy(),

@@ -71,7 +71,11 @@ def test_realised_accuracy_equals_the_metrics_on_outcomes_built_apart(trained, b
 def test_statuses_compare_the_overall_rows_with_the_promise(result) -> None:
     table = result.metrics
     overall = table.loc[table["segment"] == ""]
-    assert set(overall["status"]) <= {"as promised", "better", "worse"}
+    bounded = overall["lower"].notna() & overall["upper"].notna()
+    assert set(overall.loc[bounded, "status"]) <= {"as promised", "better", "worse"}
+    # without an interval (concordance has no bootstrap) a metric is shown, not judged
+    assert (overall.loc[~bounded, "status"] == "").all()
+    assert "concordance" in set(overall.loc[~bounded, "metric"])
     assert (overall.loc[overall["metric"] == "roc_auc", "promised"].notna()).all()
     assert (table.loc[table["segment"] != "", "status"] == "").all()
     assert set(table["task"]) == {"churn", "repurchase", "clv", "timing"}

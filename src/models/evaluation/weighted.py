@@ -11,6 +11,8 @@ unweighted sample, as the bootstrap of a fixed design.
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 
 DECILES = 10
@@ -123,6 +125,11 @@ def interval_coverage(y: np.ndarray, bounds: np.ndarray, w: np.ndarray) -> np.nd
     return (w * inside).sum(axis=1) / w.sum(axis=1)
 
 
+@lru_cache(maxsize=8)
 def poisson_weights(n: int, resamples: int, seed: int) -> np.ndarray:
-    """Poisson(1) weights of `resamples` bootstrap resamples of n rows: (resamples, n)."""
-    return np.random.default_rng(seed).poisson(1.0, size=(resamples, n)).astype(np.float64)
+    """Poisson(1) weights of `resamples` bootstrap resamples of n rows: (resamples, n), read
+    only. Kept for the next call: every metric of a sample of n rows draws the same weights,
+    and drawing them costs more than most metrics."""
+    weights = np.random.default_rng(seed).poisson(1.0, size=(resamples, n)).astype(np.float64)
+    weights.flags.writeable = False
+    return weights

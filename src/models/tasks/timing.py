@@ -169,6 +169,11 @@ class Timing(Task):
     monitored = (CONCORDANCE, PRECISION, RECALL, MEDIAN_ERROR, *(gap_metric(t) for t in GAP_DAYS))
     metrics = monitored
 
+    def defaults(self) -> ModelSettings:
+        # Fewer rounds than churn's: the points only shape the curve between its anchors, and
+        # four models of 150 rounds cost a fifth of the scoring time (docs/results.md).
+        return ModelSettings(n_estimators=60)
+
     def estimator(
         self,
         windows: FeatureSpec,
@@ -225,7 +230,8 @@ class Timing(Task):
             if t <= horizon and t in model.days_:
                 judged[gap_metric(t).name] = columns[chance_column(t)]
         if settings is not None:
-            as_of = pd.to_datetime(features["as_of"]).to_numpy().astype("datetime64[ns]")
+            days_of = pd.to_datetime(features["as_of"], cache=False)  # no per-row cache check
+            as_of = days_of.to_numpy().astype("datetime64[ns]")
             dated = np.isfinite(due)
             date = np.full(len(due), np.datetime64("NaT"), dtype="datetime64[ns]")
             date[dated] = as_of[dated] + due[dated].astype("timedelta64[D]")
