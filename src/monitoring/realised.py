@@ -89,6 +89,8 @@ def status(metric: metrics.Metric, value: float, lower: float, upper: float, pro
         return ""
     if not (np.isfinite(lower) and np.isfinite(upper)):
         return ""  # no interval (a metric without a bootstrap): a hair's difference is no news
+    if metric.target is not None and abs(value - metric.target) <= metric.tolerance:
+        return AS_PROMISED  # on target within the metric's own tolerance
     low = lower if np.isfinite(lower) else value
     high = upper if np.isfinite(upper) else value
     p_low = promise["lower"] if np.isfinite(promise["lower"]) else promise["value"]

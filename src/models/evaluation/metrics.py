@@ -360,6 +360,7 @@ class Metric:
     weighted: Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray] | None = None
     target: float | None = None  # better is closer to it (a bias: 0)
     interval: bool = False
+    tolerance: float = 0.0  # with a target: this close to it is as good as it gets
 
     def __call__(self, y: ArrayLike, score: ArrayLike) -> float:
         return float(self.fn(y, score))

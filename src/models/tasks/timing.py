@@ -198,7 +198,10 @@ class Timing(Task):
 
     @property
     def watched(self) -> tuple[str, ...]:
-        return tuple(chance_column(t) for t in (7, 14, 60, 180))
+        # None of its own: the curve passes through the churn and repurchase probabilities,
+        # which are watched, and its short days move with the day's seasonal level, which a
+        # fixed threshold would call drift (a stationary log raised it 2 months in 12).
+        return ()
 
     def score(
         self,
