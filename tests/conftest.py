@@ -41,10 +41,23 @@ def tier_of(item: pytest.Item) -> str:
     return "unit"
 
 
+# The order files are handed to the test workers: the heaviest tiers first, so that the last
+# files left to a lone worker are short ones (pytest-xdist's loadfile keeps collection order).
+FIRST = ("spark", "e2e", "browser", "integration", "unit")
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Every test gets exactly one tier marker (`make test-fast`: unit and integration)."""
+    """Every test gets exactly one tier marker (`make test-fast`: unit and integration), and
+    the files of the heavier tiers come first."""
+    tiers = {}
     for item in items:
-        item.add_marker(tier_of(item))
+        tiers[item] = tier_of(item)
+        item.add_marker(tiers[item])
+    heaviest = {}
+    for item in items:  # a file goes where its heaviest test goes
+        rank = FIRST.index(tiers[item])
+        heaviest[item.path] = min(heaviest.get(item.path, rank), rank)
+    items.sort(key=lambda item: heaviest[item.path])
 
 
 @pytest.fixture(autouse=True)

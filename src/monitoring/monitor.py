@@ -28,14 +28,17 @@ FAIL_ON = (None, WATCH, RETRAIN)
 
 @dataclass
 class MonitorSettings:
-    """How the monitor judges: PSI thresholds (watch, act) and the margin over the drift a
-    column showed in training; metrics whose realised value below its promise calls for a
+    """How the monitor judges: PSI thresholds (watch, act), thresholds of a mean's shift in
+    reference standard deviations (watch, act), and the margin over the drift a column showed
+    in training; metrics whose realised value below its promise calls for a
     retrain (any other metric below its promise calls for a watch); the share of customers new
     since training that calls for a watch; the bootstrap; and the verdict that makes
     `scripts/monitor.py` exit with code 3 (`fail_on`: null, watch or retrain)."""
 
     psi_watch: float = 0.1
     psi_act: float = 0.25
+    shift_watch: float = 0.1
+    shift_act: float = 0.25
     natural_margin: float = 2.0
     retrain_metrics: list[str] = field(
         default_factory=lambda: ["roc_auc", "gini", "ece", "value_bias"]
@@ -52,6 +55,11 @@ class MonitorSettings:
                 f"monitor.psi_watch must be above 0 and below monitor.psi_act, not "
                 f"{self.psi_watch} and {self.psi_act}"
             )
+        if not 0 < self.shift_watch < self.shift_act:
+            raise CustlensError(
+                f"monitor.shift_watch must be above 0 and below monitor.shift_act, not "
+                f"{self.shift_watch} and {self.shift_act}"
+            )
         if self.natural_margin < 1:
             raise CustlensError(
                 f"monitor.natural_margin must be at least 1, not {self.natural_margin}"
@@ -66,7 +74,9 @@ class MonitorSettings:
     @property
     def thresholds(self) -> Thresholds:
         """The drift thresholds."""
-        return Thresholds(self.psi_watch, self.psi_act, self.natural_margin)
+        return Thresholds(
+            self.psi_watch, self.psi_act, self.natural_margin, self.shift_watch, self.shift_act
+        )
 
 
 @dataclass
@@ -161,13 +171,7 @@ def decide(
             )))  # fmt: skip
     for r in drifted.itertuples():
         if r.status in (ACT, WATCH):
-            level = RETRAIN if r.status == ACT else WATCH
-            limit = r.act if r.status == ACT else r.watch
-            found.append((level, (
-                f"{r.kind} {r.column} drifted: PSI {r.psi:.3f} on {r.as_of} against the "
-                f"model's reference, above the {'act' if r.status == ACT else 'watch'} "
-                f"threshold {limit:.3f}"
-            )))  # fmt: skip
+            found.append((RETRAIN if r.status == ACT else WATCH, drift_reason(r)))
     new = summary.get("new_share", float("nan"))
     if np.isfinite(new) and new > s.new_share_watch:
         found.append((WATCH, (
@@ -183,6 +187,23 @@ def decide(
         return OK, []
     found.sort(key=lambda f: -VERDICTS.index(f[0]))
     return found[0][0], [f"{level}: {text}" for level, text in found]
+
+
+def drift_reason(r: object) -> str:
+    """One line naming a drifted column, by the statistic that passed its threshold."""
+    name = "act" if r.status == ACT else "watch"
+    shift_limit = r.shift_act if r.status == ACT else r.shift_watch
+    if np.isfinite(r.shift) and abs(r.shift) >= shift_limit:
+        return (
+            f"{r.kind} {r.column} drifted: its mean moved by {r.shift:+.3f} reference standard "
+            f"deviations on {r.as_of}, beyond the {name} threshold {shift_limit:.3f} "
+            f"(PSI {r.psi:.3f})"
+        )
+    limit = r.act if r.status == ACT else r.watch
+    return (
+        f"{r.kind} {r.column} drifted: PSI {r.psi:.3f} on {r.as_of} against the model's "
+        f"reference, above the {name} threshold {limit:.3f}"
+    )
 
 
 def headline_rows(result: MonitorResult) -> pd.DataFrame:

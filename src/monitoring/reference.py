@@ -3,10 +3,11 @@ monitor compares every later score with.
 
 Stored with the scorer at training time and copied into every ledger entry it scores:
 - each feature's and each score's distribution over the last day's buyers, as bins (deciles
-  of a number, the leading categories of a text), and how far that distribution drifted in
-  the training history over a few lags (the PSI between training cutoffs that far apart: a
-  feature that grows with time by construction drifts there too, so its alarm threshold
-  starts above that natural drift);
+  of a number, the leading categories of a text) and, for a number, its mean and standard
+  deviation; and how far that distribution drifted in the training history over a few lags
+  (the PSI and the mean's shift between training cutoffs that far apart: a feature that grows
+  with time by construction drifts there too, so its alarm thresholds start above that natural
+  drift);
 - the segments' shares of the customers;
 - the out-of-time backtest's figures with their bootstrap intervals: the band the model
   promised.
@@ -34,12 +35,16 @@ class ColumnReference:
     """One column's bins and their shares on the reference population, and its natural drift
     (PSI by lag in days). Numbers: `edges` are the inner cut points (bin i holds values up to
     edges[i]); text: `categories` kept apart, then one bin for the others. The last bin holds
-    missing values."""
+    missing values. A number also keeps its `mean` and standard deviation `sd`, and the
+    natural shift of its mean (in reference standard deviations) by lag."""
 
     edges: list[float] | None = None
     categories: list[str] | None = None
     shares: list[float] = field(default_factory=list)
     natural: dict[int, float] = field(default_factory=dict)
+    mean: float | None = None
+    sd: float | None = None
+    natural_shift: dict[int, float] = field(default_factory=dict)
 
     def counts(self, values: pd.Series) -> np.ndarray:
         """How many of `values` fall in each bin."""
@@ -61,14 +66,35 @@ class ColumnReference:
         """The population stability index of `values` against the reference shares."""
         return psi(np.asarray(self.shares), self.counts(values))
 
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        # A scorer pickled before a field existed loads with that field's default.
+        self.__dict__.update({"mean": None, "sd": None, "natural_shift": {}} | state)
+
+    def shift(self, mean: float) -> float:
+        """How far `mean` lies from the reference mean, in reference standard deviations (the
+        standardized mean difference; NaN for a text or a constant column)."""
+        if self.mean is None or not self.sd or not np.isfinite(mean):
+            return float("nan")
+        return (mean - self.mean) / self.sd
+
     def natural_drift(self, lag_days: int) -> float:
         """The PSI seen in training over the smallest stored lag at least `lag_days` (the
         largest stored lag beyond them; 0 without any)."""
-        if not self.natural:
-            return 0.0
-        lags = sorted(int(k) for k in self.natural)
-        chosen = next((k for k in lags if k >= lag_days), lags[-1])
-        return float(self.natural[chosen] if chosen in self.natural else self.natural[str(chosen)])
+        return _at_lag(self.natural, lag_days)
+
+    def natural_mean_shift(self, lag_days: int) -> float:
+        """The mean's shift seen in training over that lag, as `natural_drift`."""
+        return _at_lag(self.natural_shift, lag_days)
+
+
+def _at_lag(by_lag: dict, lag_days: int) -> float:
+    """The value of the smallest stored lag at least `lag_days` (else the largest; 0 if none).
+    Keys are days, as numbers or, read back from JSON, as text."""
+    if not by_lag:
+        return 0.0
+    lags = sorted(int(k) for k in by_lag)
+    chosen = next((k for k in lags if k >= lag_days), lags[-1])
+    return float(by_lag[chosen] if chosen in by_lag else by_lag[str(chosen)])
 
 
 def psi(expected: np.ndarray, counts: np.ndarray) -> float:
@@ -87,7 +113,10 @@ def describe(values: pd.Series) -> ColumnReference:
         column = ColumnReference(categories=[str(c) for c in top])
     else:
         x = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
-        column = ColumnReference(edges=[float(e) for e in _edges(x[~np.isnan(x)])])
+        known = x[np.isfinite(x)]
+        column = ColumnReference(edges=[float(e) for e in _edges(known)])
+        if known.size > 1:
+            column.mean, column.sd = float(known.mean()), float(known.std(ddof=1))
     counts = column.counts(values)
     column.shares = (counts / max(counts.sum(), 1)).tolist()
     return column
@@ -163,14 +192,26 @@ def buyers(rows: pd.DataFrame, limit: int, seed: int) -> pd.DataFrame:
 def _natural(
     described: dict[str, ColumnReference], pairs: list[tuple[int, pd.DataFrame, pd.DataFrame]]
 ) -> None:
-    """Each column's largest PSI over each lag, between the later and the earlier of pairs of
-    training cutoffs (the later's own bins)."""
+    """Each column's largest PSI and largest mean shift over each lag, between the later and
+    the earlier of pairs of training cutoffs (the later's own bins, mean and deviation)."""
     for lag, later, earlier in pairs:
         for name, column in described.items():
             if name not in later or name not in earlier:
                 continue
-            drift = describe(later[name]).psi(earlier[name])
-            column.natural[lag] = max(column.natural.get(lag, 0.0), drift)
+            then = describe(later[name])
+            column.natural[lag] = max(column.natural.get(lag, 0.0), then.psi(earlier[name]))
+            moved = abs(then.shift(mean_of(earlier[name])))
+            if np.isfinite(moved):
+                column.natural_shift[lag] = max(column.natural_shift.get(lag, 0.0), moved)
+
+
+def mean_of(values: pd.Series) -> float:
+    """The mean of a column's finite values (NaN for a text column or none)."""
+    if pd.api.types.is_string_dtype(values) or isinstance(values.dtype, pd.CategoricalDtype):
+        return float("nan")
+    x = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+    x = x[np.isfinite(x)]
+    return float(x.mean()) if x.size else float("nan")
 
 
 def cutoff_pairs(as_of: pd.Series) -> list[tuple[int, pd.Timestamp, pd.Timestamp]]:

@@ -123,6 +123,20 @@ def test_tripled_prices_raise_the_alarm_and_name_the_features(trained, book) -> 
     assert shifted.exit_code("retrain") == 3 and shifted.exit_code(None) == 0
 
 
+def test_halved_orders_are_named_by_the_shift_of_the_mean_where_the_psi_is_blind(
+    trained, book
+) -> None:
+    log = trained.loaded.transactions
+    last = pd.Timestamp(trained.last_day)
+    recent = log.loc[log["timestamp"] > last - pd.Timedelta(days=30), "order_id"].unique()
+    dropped = set(np.random.default_rng(0).permutation(recent)[: recent.size // 2])
+    shifted = monitor(loaded_of(log.loc[~log["order_id"].isin(dropped)]), book, None, FAST)
+    row = shifted.drift.set_index("column").loc["orders_30d"]
+    assert row["psi"] < row["watch"] and row["shift"] <= -row["shift_watch"]
+    assert row["status"] != "ok" and shifted.verdict != "ok"
+    assert any("orders_30d" in r and "standard deviations" in r for r in shifted.reasons)
+
+
 def test_a_ledger_with_nothing_to_judge_is_one_clear_error(trained, tmp_path: Path) -> None:
     from custlens.errors import CustlensError
 

@@ -26,6 +26,29 @@ def test_psi_is_zero_for_the_same_distribution_and_grows_with_a_shift() -> None:
     )
 
 
+def test_the_mean_shift_is_in_reference_standard_deviations_and_rises_with_training() -> None:
+    values = pd.Series([0.0, 0.0, 1.0, 3.0, np.nan])
+    column = describe(values)
+    assert column.mean == pytest.approx(1.0) and column.sd == pytest.approx(
+        np.std([0, 0, 1, 3], ddof=1)
+    )
+    assert column.shift(2.0) == pytest.approx(1.0 / column.sd)
+    assert np.isnan(describe(pd.Series(["a", "b"], dtype="string")).shift(1.0))
+    assert np.isnan(describe(pd.Series([2.0, 2.0])).shift(3.0))  # constant: no scale
+    column.natural_shift = {28: 0.03, 182: 0.2}
+    t = Thresholds(shift_watch=0.1, shift_act=0.25, natural_margin=2.0)
+    assert t.of_shift(column, 20) == (0.1, 0.25)
+    assert t.of_shift(column, 100) == pytest.approx((0.4, 1.0))
+
+
+def test_a_column_pickled_before_the_mean_was_kept_loads_without_it() -> None:
+    old = ColumnReference(edges=[1.0], shares=[0.5, 0.5, 0.0])
+    state = {k: v for k, v in vars(old).items() if k not in ("mean", "sd", "natural_shift")}
+    loaded = ColumnReference.__new__(ColumnReference)
+    loaded.__setstate__(state)
+    assert loaded == old and np.isnan(loaded.shift(1.0))
+
+
 def test_text_and_missing_values_have_their_own_bins() -> None:
     values = pd.Series(["UK"] * 60 + ["FR"] * 30 + [None] * 10, dtype="string")
     column = describe(values)
