@@ -38,11 +38,11 @@ format: setup
 
 # CUSTLENS_REQUIRE_BROWSER=1: the browser test fails rather than skips without Chromium.
 test: lint browser
-	CUSTLENS_REQUIRE_BROWSER=1 $(PYTEST) -m "not slow" -n 2 --dist loadfile
+	CUSTLENS_REQUIRE_BROWSER=1 $(PYTEST) -m "not slow" -n 2 --dist loadfile --no-loadscope-reorder
 
 # Unit and integration tiers only, for development (tests/conftest.py assigns the tiers).
 test-fast: setup
-	$(PYTEST) -m "(unit or integration) and not slow" -n 2 --dist loadfile
+	$(PYTEST) -m "(unit or integration) and not slow" -n 2 --dist loadfile --no-loadscope-reorder
 
 test-all: lint browser
 	CUSTLENS_REQUIRE_BROWSER=1 $(PYTEST)

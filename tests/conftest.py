@@ -42,7 +42,9 @@ def tier_of(item: pytest.Item) -> str:
 
 
 # The order files are handed to the test workers: the heaviest tiers first, so that the last
-# files left to a lone worker are short ones (pytest-xdist's loadfile keeps collection order).
+# files left to a lone worker are short ones. The Makefile passes --no-loadscope-reorder, as
+# pytest-xdist otherwise hands out the files with the most tests first, which leaves a few
+# long single-test files (Spark, tuning) to the end.
 FIRST = ("spark", "e2e", "browser", "integration", "unit")
 
 

@@ -112,10 +112,9 @@ def judge_task(
 ) -> list[dict]:
     """Every monitored metric of one task on one entry, overall and per segment."""
     out = []
+    codes, names = pd.factorize(frame["segment_name"])  # one pass over the text, not one each
     groups = [("", np.ones(len(frame), bool))]
-    groups += [
-        (str(s), (frame["segment_name"] == s).to_numpy()) for s in frame["segment_name"].unique()
-    ]
+    groups += [(str(name), codes == i) for i, name in enumerate(names)]
     y_all = task.outcome_of(frame)
     scores_all = task.monitored_scores(frame, entry.horizon_days)
     baseline_all = frame[baseline_column(task.name)].to_numpy(float)

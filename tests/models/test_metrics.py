@@ -123,6 +123,24 @@ def test_spearman_mae_by_hand() -> None:
     assert m.mae([1, 2, 3], [2, 2, 5]) == pytest.approx(1.0)
 
 
+@pytest.mark.parametrize("n", [50, 150_000])  # below and above the remembered sorts
+def test_spearman_equals_scipy_with_ties_and_repeated_sorts_change_nothing(n: int) -> None:
+    from scipy import stats
+
+    rng = np.random.default_rng(n)
+    y = rng.poisson(1.0, n).astype(float)  # many ties
+    v = np.round(y + rng.normal(0, 1, n), 1)
+    assert m.spearman(y, v) == pytest.approx(stats.spearmanr(y, v).statistic, abs=1e-12)
+    first = (m.normalized_gini(y, v), m.top_decile_capture(y, v), m.roc_auc(y > 0, v))
+    again = (m.normalized_gini(y, v), m.top_decile_capture(y, v), m.roc_auc(y > 0, v))
+    assert first == again
+    w = y + rng.normal(0, 1, n)  # no ties: the top decile does not depend on the rows' order
+    capture = m.top_decile_capture(y, w)
+    shuffled = rng.permutation(n)  # same values, another order: a remembered sort must not leak
+    assert m.top_decile_capture(y[shuffled], w[shuffled]) == pytest.approx(capture)
+    assert m.top_decile_capture(y, w[::-1].copy()) < capture
+
+
 def test_decile_table_by_hand() -> None:
     # 23 rows -> sizes 3,3,3,2,...; decile 1 = the three highest predictions 23, 22, 21
     y = np.arange(1, 24, dtype=float)
