@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 LAGS = (28, 56, 91, 182, 364)  # days between the training cutoffs compared for natural drift
-PAIRS_PER_LAG = 3  # natural drift: the largest PSI of up to this many pairs of cutoffs
+LATER_OFFSETS = (0, 91, 182, 273)  # natural drift: later cutoffs this many days before the last
 MAX_ROWS = 50_000  # rows a distribution is drawn from
 CATEGORIES = 10  # leading categories of a text column kept apart; the rest pooled
 SMOOTHING = 1e-4  # share given to empty bins, so that the PSI stays finite
@@ -78,23 +78,25 @@ class ColumnReference:
         return (mean - self.mean) / self.sd
 
     def natural_drift(self, lag_days: int) -> float:
-        """The PSI seen in training over the smallest stored lag at least `lag_days` (the
-        largest stored lag beyond them; 0 without any)."""
-        return _at_lag(self.natural, lag_days)
+        """The largest PSI seen in training over the stored lags up to the smallest one at
+        least `lag_days` (all of them beyond the longest; 0 without any)."""
+        return _up_to_lag(self.natural, lag_days)
 
     def natural_mean_shift(self, lag_days: int) -> float:
-        """The mean's shift seen in training over that lag, as `natural_drift`."""
-        return _at_lag(self.natural_shift, lag_days)
+        """The mean's largest shift seen in training over those lags, as `natural_drift`."""
+        return _up_to_lag(self.natural_shift, lag_days)
 
 
-def _at_lag(by_lag: dict, lag_days: int) -> float:
-    """The value of the smallest stored lag at least `lag_days` (else the largest; 0 if none).
-    Keys are days, as numbers or, read back from JSON, as text."""
+def _up_to_lag(by_lag: dict, lag_days: int) -> float:
+    """The largest value over the stored lags up to the smallest one at least `lag_days`.
+    Not that lag's alone: a seasonal feature (the share of orders in a quarter) is back in
+    phase after a year and furthest out after half of one, so a 7-month lag can drift as far
+    as the 182-day lag did. Keys are days, as numbers or, read back from JSON, as text."""
     if not by_lag:
         return 0.0
-    lags = sorted(int(k) for k in by_lag)
-    chosen = next((k for k in lags if k >= lag_days), lags[-1])
-    return float(by_lag[chosen] if chosen in by_lag else by_lag[str(chosen)])
+    values = {int(k): float(v) for k, v in by_lag.items()}
+    chosen = next((k for k in sorted(values) if k >= lag_days), max(values))
+    return max(v for k, v in values.items() if k <= chosen)
 
 
 def psi(expected: np.ndarray, counts: np.ndarray) -> float:
@@ -216,16 +218,23 @@ def mean_of(values: pd.Series) -> float:
 
 def cutoff_pairs(as_of: pd.Series) -> list[tuple[int, pd.Timestamp, pd.Timestamp]]:
     """(lag, later, earlier) cutoffs of a training frame about each of LAGS apart, the later
-    among the few latest cutoffs."""
-    days = sorted(pd.to_datetime(as_of).unique())
+    the last cutoff and those about a quarter, a half and three quarters of a year before it:
+    a seasonal feature drifts differently from each season to the next, and production will
+    meet every one of them."""
+    days = sorted(pd.Timestamp(d) for d in pd.to_datetime(as_of).unique())
+
+    def near(target: pd.Timestamp) -> pd.Timestamp | None:
+        found = min(days, key=lambda d: abs(d - target))
+        return found if abs(found - target) <= pd.Timedelta(days=10) else None
+
     out = []
     for lag in LAGS:
-        for later in days[::-1][:PAIRS_PER_LAG]:
-            target = later - pd.Timedelta(days=lag)
-            earlier = min(days, key=lambda d: abs(d - target))
-            if abs(earlier - target) <= pd.Timedelta(days=10) and earlier < later:
-                out.append((lag, pd.Timestamp(later), pd.Timestamp(earlier)))
-    return out
+        for offset in LATER_OFFSETS:
+            later = near(days[-1] - pd.Timedelta(days=offset))
+            earlier = near(later - pd.Timedelta(days=lag)) if later is not None else None
+            if earlier is not None and earlier < later:
+                out.append((lag, later, earlier))
+    return sorted(set(out))
 
 
 def build_reference(

@@ -35,10 +35,11 @@ def test_the_mean_shift_is_in_reference_standard_deviations_and_rises_with_train
     assert column.shift(2.0) == pytest.approx(1.0 / column.sd)
     assert np.isnan(describe(pd.Series(["a", "b"], dtype="string")).shift(1.0))
     assert np.isnan(describe(pd.Series([2.0, 2.0])).shift(3.0))  # constant: no scale
-    column.natural_shift = {28: 0.03, 182: 0.2}
+    column.natural_shift = {28: 0.03, 182: 0.2, 364: 0.04}  # a season: furthest at half a year
     t = Thresholds(shift_watch=0.1, shift_act=0.25, natural_margin=2.0)
     assert t.of_shift(column, 20) == (0.1, 0.25)
     assert t.of_shift(column, 100) == pytest.approx((0.4, 1.0))
+    assert t.of_shift(column, 212) == pytest.approx((0.4, 1.0))  # the 182-day lag still counts
 
 
 def test_a_column_pickled_before_the_mean_was_kept_loads_without_it() -> None:
@@ -73,8 +74,14 @@ def test_cutoff_pairs_are_about_each_lag_apart() -> None:
     days = pd.Series(pd.date_range("2022-01-01", periods=40, freq="14D"))
     pairs = cutoff_pairs(days)
     assert {lag for lag, _, _ in pairs} == {28, 56, 91, 182, 364}
+    last = days.iloc[-1]
     for lag, later, earlier in pairs:
-        assert abs((later - earlier).days - lag) <= 10 and later >= days.iloc[-3]
+        assert abs((later - earlier).days - lag) <= 10
+        assert min(abs((last - later).days - o) for o in (0, 91, 182, 273)) <= 10
+    # Every season's later cutoff is paired at the short lags; a year before the latest
+    # (273 days back) would be before the first cutoff.
+    assert len({later for lag, later, _ in pairs if lag == 91}) == 4
+    assert len({later for lag, later, _ in pairs if lag == 364}) == 3
 
 
 def test_reference_travels_as_plain_values() -> None:
