@@ -130,18 +130,20 @@ def monitor(
             raise CustlensError(
                 f"the ledger at {ledger_path} holds no entry scored on or before {day.date()}"
             )
+        newest = entries[-1]
+        if features is not None and pd.Timestamp(features["as_of"].iloc[0]) != newest.day:
+            features = None  # of another day
+        # The drift first: its feature build is the engine's largest, done before the judged
+        # entries fill the process.
+        drifted, summary = drift(
+            newest, lines, data.customers_as_of(newest.as_of), engine, settings.thresholds,
+            features,
+        )  # fmt: skip
         judged = judge_entries(
             entries, lines, day, engine,
             resamples=settings.resamples, max_rows=settings.max_rows, seed=settings.seed,
         )  # fmt: skip
         opened = pd.DataFrame(open_entries(entries, lines, day, engine))
-        newest = entries[-1]
-        if features is not None and pd.Timestamp(features["as_of"].iloc[0]) != newest.day:
-            features = None  # of another day
-        drifted, summary = drift(
-            newest, lines, data.customers_as_of(newest.as_of), engine, settings.thresholds,
-            features,
-        )  # fmt: skip
         moves = migration(entries, engine)
     table = pd.DataFrame(judged.rows, columns=METRIC_COLUMNS)
     verdict, reasons = decide(table, drifted, summary, settings)

@@ -31,6 +31,7 @@ from custlens.monitoring.reference import Reference
 
 AS_PROMISED, BETTER, WORSE = "as promised", "better", "worse"
 MIN_SEGMENT_ROWS = 2_000
+KEPT_TEXT = ("customer_id", "segment_name")  # the entry's only text columns judging reads
 PROSPECT = "prospect"
 
 
@@ -65,11 +66,13 @@ def labelled(
     over `days` for every window, for an entry still open), computed by the engine."""
     rows = con.read_parquet(entry.files)
     rows = rows.filter(rows.lifecycle_stage != PROSPECT)
+    # The scores, not the text: the reasons and labels would be most of the frame's memory.
+    text = [c for c, kind in rows.schema().items() if kind.is_string() and c not in KEPT_TEXT]
     horizon = days if days is not None else entry.horizon_days
     spec = windows(horizon, entry.repurchase_days if days is None else days)
     outcome = label_table(lines, entry.day.date(), spec, rows.select("customer_id"))
-    joined = rows.join(outcome, "customer_id")
-    return joined.to_pyarrow().to_pandas()
+    joined = rows.drop(*text).join(outcome, "customer_id").drop("customer_id")
+    return joined.to_pyarrow().to_pandas(strings_to_categorical=True)
 
 
 @dataclass
@@ -182,13 +185,11 @@ def judge_entries(
             if frame.empty:
                 continue
             _judge_entry(judged, newest, entry, tasks, frame, workers, resamples, max_rows, seed)
-    for name, (day, y, frame, task) in newest.items():
+    for name, (day, y, score, baseline) in newest.items():
         judged.reliability[name] = {
             "as_of": day,
-            "custlens": metrics.reliability_table(y, frame[task.score_column]),
-            "BG/NBD": metrics.reliability_table(
-                y, frame[baseline_column(name)].clip(0, 1).fillna(0.5)
-            ),
+            "custlens": metrics.reliability_table(y, score),
+            "BG/NBD": metrics.reliability_table(y, baseline.clip(0, 1).fillna(0.5)),
         }
     return judged
 
@@ -211,7 +212,10 @@ def _judge_entry(
     for task, done in zip(tasks, rows, strict=True):
         judged.rows += done.result()
         if isinstance(task, ProbabilityTask):  # the newest judged entry's, drawn below
-            newest[task.name] = (entry.as_of, task.target(frame), frame, task)
+            newest[task.name] = (  # copies: a column can hold its frame's whole block
+                entry.as_of, task.target(frame), frame[task.score_column].copy(),
+                frame[baseline_column(task.name)].copy(),
+            )  # fmt: skip
     value = next((t for t in tasks if isinstance(t, ValueTask)), None)
     if value is not None:
         judged.totals.append(
