@@ -4,6 +4,7 @@ store; one thread per test worker. Helpers live in tests/helpers.py."""
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -62,9 +63,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     items.sort(key=lambda item: heaviest[item.path])
 
 
-@pytest.fixture(autouse=True)
-def isolated_mlflow():
-    """Tests that point MLflow somewhere leave no tracking URI or experiment behind."""
+def _mlflow_left_as_found() -> Iterator[None]:
     saved = {k: os.environ.get(k) for k in ("MLFLOW_TRACKING_URI", "MLFLOW_EXPERIMENT_ID")}
     yield
     import sys
@@ -81,6 +80,19 @@ def isolated_mlflow():
             os.environ.pop(key, None)
         else:
             os.environ[key] = value
+
+
+@pytest.fixture(autouse=True)
+def isolated_mlflow() -> Iterator[None]:
+    """Tests that point MLflow somewhere leave no tracking URI or experiment behind."""
+    yield from _mlflow_left_as_found()
+
+
+@pytest.fixture(autouse=True, scope="module")
+def isolated_mlflow_module() -> Iterator[None]:
+    """Nor do a module's fixtures (set up before any test's own autouse fixture): the next
+    file on the same worker sees the environment the module found."""
+    yield from _mlflow_left_as_found()
 
 
 @pytest.fixture(scope="session")
