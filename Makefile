@@ -37,14 +37,12 @@ format: setup
 	$(BIN)/ruff format .
 
 # CUSTLENS_REQUIRE_BROWSER=1: the browser test fails rather than skips without Chromium.
-# Three workers on two cores: a third of the suite's time is spent starting processes and JVMs
-# and waiting on them (docs/benchmarks.md, "Newcomer timings").
 test: lint browser
-	CUSTLENS_REQUIRE_BROWSER=1 $(PYTEST) -m "not slow" -n 3 --dist loadfile --no-loadscope-reorder
+	CUSTLENS_REQUIRE_BROWSER=1 $(PYTEST) -m "not slow" -n 2 --dist loadfile
 
 # Unit and integration tiers only, for development (tests/conftest.py assigns the tiers).
 test-fast: setup
-	$(PYTEST) -m "(unit or integration) and not slow" -n 2 --dist loadfile --no-loadscope-reorder
+	$(PYTEST) -m "(unit or integration) and not slow" -n 2 --dist loadfile
 
 test-all: lint browser
 	CUSTLENS_REQUIRE_BROWSER=1 $(PYTEST)

@@ -42,25 +42,10 @@ def tier_of(item: pytest.Item) -> str:
     return "unit"
 
 
-# The order files are handed to the test workers: the heaviest tiers first, so that the last
-# files left to a lone worker are short ones. The Makefile passes --no-loadscope-reorder, as
-# pytest-xdist otherwise hands out the files with the most tests first, which leaves a few
-# long single-test files (Spark, tuning) to the end.
-FIRST = ("spark", "e2e", "browser", "integration", "unit")
-
-
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Every test gets exactly one tier marker (`make test-fast`: unit and integration), and
-    the files of the heavier tiers come first."""
-    tiers = {}
+    """Every test gets exactly one tier marker (`make test-fast`: unit and integration)."""
     for item in items:
-        tiers[item] = tier_of(item)
-        item.add_marker(tiers[item])
-    heaviest = {}
-    for item in items:  # a file goes where its heaviest test goes
-        rank = FIRST.index(tiers[item])
-        heaviest[item.path] = min(heaviest.get(item.path, rank), rank)
-    items.sort(key=lambda item: heaviest[item.path])
+        item.add_marker(tier_of(item))
 
 
 def _mlflow_left_as_found() -> Iterator[None]:

@@ -9,6 +9,7 @@ installs the `spark` extra).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import pandas as pd
@@ -81,13 +82,20 @@ def connect_server(tmp_path_factory: pytest.TempPathFactory):
 
 @dataclass
 class Reference:
-    """A CSV log, a registered scorer and what the scripts write from them on DuckDB."""
+    """A CSV log, a registered scorer and what the scripts write from them on DuckDB (the
+    features only once a test asks for them: the tests that do are in the slow tier)."""
 
     folder: Path
     features_args: list[str]  # scripts/build_features.py, less output=
     score_args: list[str]  # scripts/score.py, less output=
-    features: pd.DataFrame
     scores: pd.DataFrame
+
+    @cached_property
+    def features(self) -> pd.DataFrame:
+        out = self.folder / "features.parquet"
+        done = run_script("build_features", *self.features_args, f"output={out}")
+        assert done.returncode == 0, done.stderr[-3000:]
+        return pd.read_parquet(out)
 
 
 def as_read(features: pd.DataFrame) -> pd.DataFrame:
@@ -122,20 +130,10 @@ def duckdb_reference(request: pytest.FixtureRequest, tmp_path_factory) -> Refere
     data = ["data=transactions_csv", f"data.path={csv}", f"as_of={SCORE_AS_OF}"]
     features_args = [*data, "tracking=disabled", f"hydra.run.dir={folder / 'h'}"]
     score_args = [*data, f"tracking.uri={uri}", f"hydra.run.dir={folder / 'h'}"]
-    out = {"features": folder / "features.parquet", "scores": folder / "scores.parquet"}
-    for script, args, path in [
-        ("build_features", features_args, out["features"]),
-        ("score", score_args, out["scores"]),
-    ]:
-        done = run_script(script, *args, f"output={path}")
-        assert done.returncode == 0, done.stderr[-3000:]
-    return Reference(
-        folder,
-        features_args,
-        score_args,
-        pd.read_parquet(out["features"]),
-        pd.read_parquet(out["scores"]),
-    )
+    scores = folder / "scores.parquet"
+    done = run_script("score", *score_args, f"output={scores}")
+    assert done.returncode == 0, done.stderr[-3000:]
+    return Reference(folder, features_args, score_args, pd.read_parquet(scores))
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -107,6 +107,10 @@ def test_executors_run_this_interpreter_with_custlens(spark_cluster, tmp_path) -
     assert_ran_on_both_workers(spark_cluster, app)
 
 
+# Slow tier (`make test-all`): the features on Spark are compared in make test by
+# test_parity (local[2]) and test_every_feature_matches (Connect), and the Spark write path by
+# the scoring tests of the same routes.
+@pytest.mark.slow
 def test_build_features_on_the_cluster_matches_duckdb(
     spark_cluster, duckdb_reference: Reference, tmp_path
 ) -> None:

@@ -76,6 +76,10 @@ def connect_args(url: str) -> list[str]:
     return ["engine=spark", f"engine.master={url}"]
 
 
+# Slow tier (`make test-all`): the features on Spark are compared in make test by
+# test_parity (local[2]) and test_every_feature_matches (Connect), and the Spark write path by
+# the scoring tests of the same routes.
+@pytest.mark.slow
 def test_build_features_through_connect_matches_duckdb(
     connect_server, duckdb_reference: Reference, tmp_path: Path
 ) -> None:
