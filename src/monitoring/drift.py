@@ -30,7 +30,7 @@ from custlens.features.blocks import FeatureBlocks, FrameBlocks, features_on_eng
 from custlens.features.source import Transactions
 from custlens.features.spec import FeatureSpec
 from custlens.monitoring.ledger import Entry
-from custlens.monitoring.reference import ColumnReference, Reference, psi
+from custlens.monitoring.reference import ColumnReference, Reference, as_numbers, psi
 
 OK, WATCH, ACT = "ok", "watch", "act"
 BLOCK = 100_000  # customers a block while counting
@@ -86,7 +86,7 @@ def _tally(reference: Reference, blocks: object, names: set[str], into: _Tally) 
             into.counts[name] = into.counts.get(name, 0) + column.counts(block[name])
             if column.mean is None:
                 continue
-            x = pd.to_numeric(block[name], errors="coerce").to_numpy(float, na_value=np.nan)
+            x = as_numbers(block[name])
             x = x[np.isfinite(x)]
             into.sums[name] = into.sums.get(name, 0.0) + float(x.sum())
             into.known[name] = into.known.get(name, 0) + x.size

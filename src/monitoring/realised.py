@@ -66,7 +66,7 @@ def labelled(
     over `days` for every window, for an entry still open), computed by the engine."""
     rows = con.read_parquet(entry.files)
     rows = rows.filter(rows.lifecycle_stage != PROSPECT)
-    # The scores, not the text: the reasons and labels would be most of the frame's memory.
+    # The scores, not the text: the reasons and actions would be most of the frame's memory.
     text = [c for c, kind in rows.schema().items() if kind.is_string() and c not in KEPT_TEXT]
     horizon = days if days is not None else entry.horizon_days
     spec = windows(horizon, entry.repurchase_days if days is None else days)
@@ -94,11 +94,9 @@ def status(metric: metrics.Metric, value: float, lower: float, upper: float, pro
         return ""  # no interval (a metric without a bootstrap): a hair's difference is no news
     if metric.target is not None and abs(value - metric.target) <= metric.tolerance:
         return AS_PROMISED  # on target within the metric's own tolerance
-    low = lower if np.isfinite(lower) else value
-    high = upper if np.isfinite(upper) else value
     p_low = promise["lower"] if np.isfinite(promise["lower"]) else promise["value"]
     p_high = promise["upper"] if np.isfinite(promise["upper"]) else promise["value"]
-    if low <= p_high and p_low <= high:
+    if lower <= p_high and p_low <= upper:
         return AS_PROMISED
     return BETTER if metric.better(value, promise["value"]) else WORSE
 

@@ -55,7 +55,7 @@ class ColumnReference:
             index[index < 0] = len(self.categories)
             bins = len(self.categories) + 2
         else:
-            x = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+            x = as_numbers(values)
             known = np.isnan(x)
             index = np.searchsorted(np.asarray(self.edges, float), np.where(known, 0, x))
             bins = len(self.edges) + 2
@@ -99,6 +99,16 @@ def _up_to_lag(by_lag: dict, lag_days: int) -> float:
     return max(v for k, v in values.items() if k <= chosen)
 
 
+def is_text(values: pd.Series) -> bool:
+    """Whether a column is binned by category rather than by value."""
+    return pd.api.types.is_string_dtype(values) or isinstance(values.dtype, pd.CategoricalDtype)
+
+
+def as_numbers(values: pd.Series) -> np.ndarray:
+    """A column as floats, NaN where a value is missing or not a number."""
+    return pd.to_numeric(values, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+
+
 def psi(expected: np.ndarray, counts: np.ndarray) -> float:
     """sum((actual - expected) x ln(actual / expected)) over the bins, shares smoothed."""
     actual = counts / max(counts.sum(), 1)
@@ -110,11 +120,11 @@ def psi(expected: np.ndarray, counts: np.ndarray) -> float:
 def describe(values: pd.Series) -> ColumnReference:
     """The bins of a column drawn from its values (deciles of a number, leading categories of
     a text), with the values' shares."""
-    if pd.api.types.is_string_dtype(values) or isinstance(values.dtype, pd.CategoricalDtype):
+    if is_text(values):
         top = values.dropna().astype(str).value_counts().index[:CATEGORIES]
         column = ColumnReference(categories=[str(c) for c in top])
     else:
-        x = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+        x = as_numbers(values)
         known = x[np.isfinite(x)]
         column = ColumnReference(edges=[float(e) for e in _edges(known)])
         if known.size > 1:
@@ -209,9 +219,9 @@ def _natural(
 
 def mean_of(values: pd.Series) -> float:
     """The mean of a column's finite values (NaN for a text column or none)."""
-    if pd.api.types.is_string_dtype(values) or isinstance(values.dtype, pd.CategoricalDtype):
+    if is_text(values):
         return float("nan")
-    x = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+    x = as_numbers(values)
     x = x[np.isfinite(x)]
     return float(x.mean()) if x.size else float("nan")
 
